@@ -1,0 +1,6 @@
+add_library(avara_sanitizers INTERFACE)
+if(AVARA_SANITIZE)
+  set(_san -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_compile_options(avara_sanitizers INTERFACE ${_san})
+  target_link_options(avara_sanitizers INTERFACE ${_san})
+endif()
