@@ -1,0 +1,111 @@
+#pragma once
+// Streaming RFC 4180 record reader: the bottom of the roster pipeline.
+//
+// Memory is one read buffer that grows only as far as the longest record needs (bounded by
+// `max_record_bytes` plus one read), however long the file. Input comes through plain read() on a
+// file descriptor, so pipes and /dev/stdin work, and a broken record is resynchronised by replaying
+// bytes still held in the buffer rather than by seeking.
+//
+// A broken record (unterminated quote, over the size limit, garbage after a closing quote) is
+// returned with `error` set and reading goes on: the roster layer reports it as an invalid row.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "avara_onboard/util/error.hpp"
+
+namespace avara::read {
+
+inline constexpr std::size_t default_max_record_bytes = 1u << 20;  // the contract's 1 MiB
+// Large enough that a syscall is amortised over thousands of rows, small enough to stay in L2.
+inline constexpr std::size_t default_read_chunk_bytes = 1u << 17;
+
+struct CsvRecord {
+    std::uint64_t line = 0;  // 1-based file line where the record starts
+    // Unquoted, doubled quotes resolved, CRLF inside quotes turned into "\n", NOT trimmed. The views
+    // point into the reader's buffer and are valid until the next call to next().
+    std::vector<std::string_view> cells;
+    // Set for a broken record, whose `cells` is then empty: "unterminated quoted field (opened on
+    // line N)", "record is over 1 MiB", "unexpected character after closing quote (field N)".
+    std::optional<std::string> error;
+};
+
+class CsvReader {
+  public:
+    // Errors (kind ErrorKind::input): the file cannot be opened (with the system's reason), or it is
+    // a directory.
+    static Result<std::unique_ptr<CsvReader>> open(const std::string& path,
+                                                   std::size_t max_record_bytes = default_max_record_bytes,
+                                                   std::size_t read_chunk_bytes = default_read_chunk_bytes);
+    // Takes ownership of `fd` (closed by the destructor); `name` is used in error messages.
+    static std::unique_ptr<CsvReader> from_fd(int fd, std::string name,
+                                              std::size_t max_record_bytes = default_max_record_bytes,
+                                              std::size_t read_chunk_bytes = default_read_chunk_bytes);
+    // For tests and fuzzing. The data is handed over in reads of at most `read_chunk_bytes`, so a
+    // small chunk exercises exactly the buffer-boundary paths a file or pipe would.
+    static std::unique_ptr<CsvReader> from_string(std::string data,
+                                                  std::size_t max_record_bytes = default_max_record_bytes,
+                                                  std::size_t read_chunk_bytes = default_read_chunk_bytes);
+
+    ~CsvReader();
+    CsvReader(const CsvReader&) = delete;
+    CsvReader& operator=(const CsvReader&) = delete;
+
+    // Fills `out` with the next record; false at the end of input. Blank lines (empty, or only spaces
+    // and tabs) produce no record. A read error throws AppError(ErrorKind::input).
+    bool next(CsvRecord& out);
+
+    // Bytes of input handed out as records or skipped so far, for progress.
+    std::uint64_t bytes_consumed() const noexcept { return base_offset_ + head_; }
+    // The file's size when it is a regular file (or the string's size), for progress.
+    std::optional<std::uint64_t> total_bytes() const noexcept { return total_; }
+    // Current size of the read buffer: lets tests check that memory stays flat.
+    std::size_t buffer_capacity() const noexcept { return cap_; }
+    const std::string& name() const noexcept { return name_; }
+
+  private:
+    struct Span {
+        std::size_t begin = 0;  // offsets from the start of the record
+        std::size_t end = 0;
+        bool unescape = false;  // holds "" or CRLF that must be rewritten
+        bool quoted = false;
+    };
+
+    CsvReader(int fd, std::string name, std::string data, std::size_t max_record_bytes,
+              std::size_t read_chunk_bytes);
+
+    bool scan_record(CsvRecord& out);
+    bool emit_at(CsvRecord& out, char* base, std::size_t content, std::uint64_t line,
+                 std::size_t garbage_field);
+    bool discard_rest_of_line();
+    void skip_bom();
+    bool fill();
+    std::size_t read_some(char* dst, std::size_t len);
+
+    int fd_ = -1;
+    std::string name_;
+    std::string source_;  // from_string's data, handed out by read_some
+    std::size_t source_pos_ = 0;
+    std::optional<std::uint64_t> total_;
+    std::size_t max_record_;
+    std::size_t chunk_;
+    std::string over_limit_message_;
+
+    std::unique_ptr<char[]> buf_;
+    std::size_t cap_ = 0;
+    std::size_t head_ = 0;  // start of the bytes not yet handed out (the current record's first byte)
+    std::size_t tail_ = 0;  // end of the bytes read
+    std::uint64_t base_offset_ = 0;  // input offset of buf_[0]
+    std::uint64_t line_ = 1;         // file line at head_
+    bool eof_ = false;
+    bool bom_checked_ = false;
+    bool skip_to_lf_ = false;  // after an oversize record: drop input up to the end of its line
+
+    std::vector<Span> spans_;  // cells of the record being scanned, reused across records
+};
+
+}  // namespace avara::read

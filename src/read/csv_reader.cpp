@@ -1,0 +1,468 @@
+#include "avara_onboard/read/csv_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <system_error>
+
+namespace avara::read {
+namespace {
+
+constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+
+std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
+    return a > npos - b ? npos : a + b;
+}
+
+std::string system_message(int err) {
+    return std::system_category().message(err);
+}
+
+std::string over_limit_message(std::size_t max) {
+    constexpr std::size_t mib = 1u << 20;
+    constexpr std::size_t kib = 1u << 10;
+    if (max >= mib && max % mib == 0) {
+        return "record is over " + std::to_string(max / mib) + " MiB";
+    }
+    if (max >= kib && max % kib == 0) {
+        return "record is over " + std::to_string(max / kib) + " KiB";
+    }
+    return "record is over " + std::to_string(max) + " bytes";
+}
+
+bool is_blank(const char* p, const char* end) noexcept {
+    for (; p != end; ++p) {
+        if (*p != ' ' && *p != '\t') {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Rewrites a quoted cell's content in place: "" becomes ", CRLF becomes LF. Output is never longer
+// than input, and the record is complete by then, so nothing still to be scanned is overwritten.
+std::size_t unescape_in_place(char* begin, char* end) noexcept {
+    char* w = begin;
+    for (const char* r = begin; r != end;) {
+        const char c = *r++;
+        if (c == '"' && r != end && *r == '"') {
+            ++r;
+        } else if (c == '\r' && r != end && *r == '\n') {
+            continue;
+        }
+        *w++ = c;
+    }
+    return static_cast<std::size_t>(w - begin);
+}
+
+}  // namespace
+
+CsvReader::CsvReader(int fd, std::string name, std::string data, std::size_t max_record_bytes,
+                     std::size_t read_chunk_bytes)
+    : fd_(fd),
+      name_(std::move(name)),
+      source_(std::move(data)),
+      max_record_(max_record_bytes),
+      chunk_(std::max<std::size_t>(1, read_chunk_bytes)),
+      over_limit_message_(over_limit_message(max_record_bytes)) {}
+
+CsvReader::~CsvReader() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+Result<std::unique_ptr<CsvReader>> CsvReader::open(const std::string& path, std::size_t max_record_bytes,
+                                                   std::size_t read_chunk_bytes) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        return make_error(ErrorKind::input, "cannot open '" + path + "': " + system_message(err));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return make_error(ErrorKind::input, "cannot open '" + path + "': " + system_message(err));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        return make_error(ErrorKind::input, "cannot read '" + path + "': it is a directory");
+    }
+    std::unique_ptr<CsvReader> reader(new CsvReader(fd, path, {}, max_record_bytes, read_chunk_bytes));
+    if (S_ISREG(st.st_mode)) {
+        reader->total_ = static_cast<std::uint64_t>(st.st_size);
+        // Advisory only: a failure changes nothing but read-ahead.
+        (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+    return reader;
+}
+
+std::unique_ptr<CsvReader> CsvReader::from_fd(int fd, std::string name, std::size_t max_record_bytes,
+                                              std::size_t read_chunk_bytes) {
+    std::unique_ptr<CsvReader> reader(
+        new CsvReader(fd, std::move(name), {}, max_record_bytes, read_chunk_bytes));
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        reader->total_ = static_cast<std::uint64_t>(st.st_size);
+    }
+    return reader;
+}
+
+std::unique_ptr<CsvReader> CsvReader::from_string(std::string data, std::size_t max_record_bytes,
+                                                  std::size_t read_chunk_bytes) {
+    const auto size = data.size();
+    std::unique_ptr<CsvReader> reader(
+        new CsvReader(-1, "<string>", std::move(data), max_record_bytes, read_chunk_bytes));
+    reader->total_ = size;
+    return reader;
+}
+
+std::size_t CsvReader::read_some(char* dst, std::size_t len) {
+    if (fd_ < 0) {
+        const std::size_t n = std::min({len, chunk_, source_.size() - source_pos_});
+        std::memcpy(dst, source_.data() + source_pos_, n);
+        source_pos_ += n;
+        return n;
+    }
+    for (;;) {
+        const ssize_t n = ::read(fd_, dst, len);
+        if (n >= 0) {
+            return static_cast<std::size_t>(n);
+        }
+        if (errno != EINTR) {
+            const int err = errno;
+            throw AppError(ErrorKind::input, "cannot read '" + name_ + "': " + system_message(err));
+        }
+    }
+}
+
+// Appends input after tail_, first moving the unconsumed bytes (the record in progress) to the front.
+// The buffer grows only when that record leaves too little room, and never past what a record of
+// max_record_ bytes plus one read needs. Returns false at end of input.
+bool CsvReader::fill() {
+    if (eof_) {
+        return false;
+    }
+    if (head_ > 0) {
+        std::memmove(buf_.get(), buf_.get() + head_, tail_ - head_);
+        base_offset_ += head_;
+        tail_ -= head_;
+        head_ = 0;
+    }
+    if (cap_ - tail_ < std::max<std::size_t>(1, chunk_ / 4)) {
+        const std::size_t hard_cap = saturating_add(saturating_add(max_record_, 2), chunk_);
+        const std::size_t want = std::max(saturating_add(cap_, cap_), saturating_add(tail_, chunk_));
+        const std::size_t new_cap = std::max(std::min(want, hard_cap), tail_ + 1);
+        std::unique_ptr<char[]> bigger(new char[new_cap]);
+        if (tail_ > 0) {
+            std::memcpy(bigger.get(), buf_.get(), tail_);
+        }
+        buf_ = std::move(bigger);
+        cap_ = new_cap;
+    }
+    const std::size_t n = read_some(buf_.get() + tail_, cap_ - tail_);
+    if (n == 0) {
+        eof_ = true;
+        return false;
+    }
+    tail_ += n;
+    return true;
+}
+
+void CsvReader::skip_bom() {
+    bom_checked_ = true;
+    while (tail_ - head_ < 3 && fill()) {
+    }
+    if (tail_ - head_ >= 3 && std::memcmp(buf_.get() + head_, "\xEF\xBB\xBF", 3) == 0) {
+        head_ += 3;
+    }
+}
+
+bool CsvReader::discard_rest_of_line() {
+    for (;;) {
+        const char* begin = buf_.get() + head_;
+        const void* lf = tail_ > head_ ? std::memchr(begin, '\n', tail_ - head_) : nullptr;
+        if (lf != nullptr) {
+            head_ += static_cast<std::size_t>(static_cast<const char*>(lf) - begin) + 1;
+            ++line_;
+            skip_to_lf_ = false;
+            return true;
+        }
+        head_ = tail_;
+        if (!fill()) {
+            skip_to_lf_ = false;
+            return false;
+        }
+    }
+}
+
+bool CsvReader::next(CsvRecord& out) {
+    out.cells.clear();
+    out.error.reset();
+    if (!bom_checked_) {
+        skip_bom();
+    }
+    for (;;) {
+        if (skip_to_lf_ && !discard_rest_of_line()) {
+            return false;
+        }
+        if (head_ == tail_ && !fill()) {
+            return false;
+        }
+        if (scan_record(out)) {
+            return true;
+        }
+    }
+}
+
+// Scans one record starting at head_. Returns true when `out` holds a record (good or broken), false
+// when the record was a blank line, which is consumed. Positions are kept relative to head_ because
+// fill() may move the buffer; pointers are re-derived after each fill.
+bool CsvReader::scan_record(CsvRecord& out) {
+    enum class State : std::uint8_t { cell_start, unquoted, quoted, after_quote, after_quote_cr, garbage };
+
+    const std::uint64_t rec_line = line_;
+    // Bytes worth scanning before the record is known to be too long: the limit, plus a CRLF.
+    const std::size_t scan_cap = saturating_add(max_record_, 2);
+    spans_.clear();
+    State st = State::cell_start;
+    std::size_t pos = 0;
+    std::size_t cell_begin = 0;
+    bool unescape = false;
+    std::size_t first_lf = npos;    // first line break of the record (always inside quotes)
+    std::uint64_t lfs = 0;          // line breaks inside the record so far
+    std::uint64_t quote_lfs = 0;    // ... when the current quoted field opened
+    std::size_t garbage_field = 0;  // 1-based field with junk after its closing quote; 0 = none
+
+    for (;;) {
+        char* const base = buf_.get() + head_;
+        const char* const limit = base + std::min(tail_ - head_, scan_cap);
+        const char* p = base + pos;
+        auto rel = [base](const char* q) { return static_cast<std::size_t>(q - base); };
+
+        for (;;) {
+            switch (st) {
+                case State::cell_start:
+                    if (p == limit) {
+                        goto need_more;
+                    }
+                    if (*p == '"') {
+                        ++p;
+                        cell_begin = rel(p);
+                        unescape = false;
+                        quote_lfs = lfs;
+                        st = State::quoted;
+                        break;
+                    }
+                    cell_begin = rel(p);
+                    st = State::unquoted;
+                    [[fallthrough]];
+                case State::unquoted:
+                    while (p != limit && *p != ',' && *p != '\n') {
+                        ++p;
+                    }
+                    if (p == limit) {
+                        goto need_more;
+                    }
+                    if (*p == ',') {
+                        spans_.push_back({cell_begin, rel(p), false, false});
+                        ++p;
+                        st = State::cell_start;
+                        break;
+                    } else {
+                        std::size_t end = rel(p);
+                        if (end > cell_begin && base[end - 1] == '\r') {
+                            --end;
+                        }
+                        spans_.push_back({cell_begin, end, false, false});
+                    }
+                    goto line_end;
+                case State::quoted: {
+                    const void* q = std::memchr(p, '"', static_cast<std::size_t>(limit - p));
+                    const char* const stop = q != nullptr ? static_cast<const char*>(q) : limit;
+                    for (;;) {
+                        const void* lf = std::memchr(p, '\n', static_cast<std::size_t>(stop - p));
+                        if (lf == nullptr) {
+                            break;
+                        }
+                        p = static_cast<const char*>(lf);
+                        if (first_lf == npos) {
+                            first_lf = rel(p);
+                        }
+                        ++lfs;
+                        // p > base: a quoted field's content starts after its opening quote.
+                        if (p[-1] == '\r') {
+                            unescape = true;
+                        }
+                        ++p;
+                    }
+                    p = stop;
+                    if (p == limit) {
+                        goto need_more;
+                    }
+                    ++p;
+                    st = State::after_quote;
+                    break;
+                }
+                case State::after_quote:
+                    if (p == limit) {
+                        goto need_more;
+                    }
+                    if (*p == '"') {
+                        unescape = true;
+                        ++p;
+                        st = State::quoted;
+                    } else if (*p == ',') {
+                        spans_.push_back({cell_begin, rel(p) - 1, unescape, true});
+                        ++p;
+                        st = State::cell_start;
+                    } else if (*p == '\n') {
+                        spans_.push_back({cell_begin, rel(p) - 1, unescape, true});
+                        goto line_end;
+                    } else if (*p == '\r') {
+                        ++p;
+                        st = State::after_quote_cr;
+                    } else {
+                        if (garbage_field == 0) {
+                            garbage_field = spans_.size() + 1;
+                        }
+                        st = State::garbage;
+                    }
+                    break;
+                case State::after_quote_cr:
+                    if (p == limit) {
+                        goto need_more;
+                    }
+                    if (*p == '\n') {
+                        spans_.push_back({cell_begin, rel(p) - 2, unescape, true});
+                        goto line_end;
+                    }
+                    if (garbage_field == 0) {
+                        garbage_field = spans_.size() + 1;
+                    }
+                    st = State::garbage;
+                    break;
+                case State::garbage:
+                    // Like an unquoted field, so a stray closing quote costs this record only.
+                    while (p != limit && *p != ',' && *p != '\n') {
+                        ++p;
+                    }
+                    if (p == limit) {
+                        goto need_more;
+                    }
+                    if (*p == '\n') {
+                        goto line_end;
+                    }
+                    spans_.push_back({});  // keeps later field numbers right
+                    ++p;
+                    st = State::cell_start;
+                    break;
+            }
+        }
+
+    line_end : {
+        // p is at the record's terminating LF.
+        const std::size_t end = rel(p);
+        const std::size_t content = (end > 0 && base[end - 1] == '\r') ? end - 1 : end;
+        head_ += end + 1;
+        line_ = rec_line + lfs + 1;
+        // spans_ are relative to the record's start, which is still at `base`.
+        return emit_at(out, base, content, rec_line, garbage_field);
+    }
+
+    need_more:
+        pos = rel(p);
+        if (pos >= scan_cap) {
+            out.line = rec_line;
+            out.error = over_limit_message_;
+            if (st == State::quoted || st == State::after_quote) {
+                // Probably a stray quote: give up on this record only, as for an unterminated one.
+                if (first_lf != npos) {
+                    head_ += first_lf + 1;
+                    line_ = rec_line + 1;
+                } else {
+                    head_ += pos;
+                    line_ = rec_line;
+                    skip_to_lf_ = true;
+                }
+            } else {
+                head_ += pos;
+                line_ = rec_line + lfs;
+                skip_to_lf_ = true;
+            }
+            return true;
+        }
+        if (fill()) {
+            continue;
+        }
+        // End of input: the record ends here, without a line break.
+        switch (st) {
+            case State::cell_start:  // after a trailing comma
+                spans_.push_back({pos, pos, false, false});
+                break;
+            case State::unquoted:
+                spans_.push_back({cell_begin, pos, false, false});
+                break;
+            case State::quoted: {
+                out.line = rec_line;
+                out.error =
+                    "unterminated quoted field (opened on line " + std::to_string(rec_line + quote_lfs) + ")";
+                // Resume on the line after the record's first, so one stray quote costs one record.
+                if (first_lf != npos) {
+                    head_ += first_lf + 1;
+                    line_ = rec_line + 1;
+                } else {
+                    head_ += pos;
+                    line_ = rec_line;
+                }
+                return true;
+            }
+            case State::after_quote:
+                spans_.push_back({cell_begin, pos - 1, unescape, true});
+                break;
+            case State::after_quote_cr:  // a CRLF cut short by the end of input
+                spans_.push_back({cell_begin, pos - 2, unescape, true});
+                break;
+            case State::garbage:
+                break;
+        }
+        char* const rec_base = buf_.get() + head_;
+        head_ += pos;
+        line_ = rec_line + lfs;
+        return emit_at(out, rec_base, pos, rec_line, garbage_field);
+    }
+}
+
+// Turns the spans of a complete record into cells. Returns false for a blank line (no record).
+bool CsvReader::emit_at(CsvRecord& out, char* base, std::size_t content, std::uint64_t line,
+                        std::size_t garbage_field) {
+    out.line = line;
+    if (content > max_record_) {
+        out.error = over_limit_message_;
+        return true;
+    }
+    if (garbage_field != 0) {
+        out.error = "unexpected character after closing quote (field " + std::to_string(garbage_field) + ")";
+        return true;
+    }
+    if (spans_.size() == 1 && !spans_[0].quoted && is_blank(base + spans_[0].begin, base + spans_[0].end)) {
+        return false;
+    }
+    out.cells.reserve(spans_.size());
+    for (const Span& s : spans_) {
+        std::size_t len = s.end - s.begin;
+        if (s.unescape) {
+            len = unescape_in_place(base + s.begin, base + s.end);
+        }
+        out.cells.emplace_back(base + s.begin, len);
+    }
+    return true;
+}
+
+}  // namespace avara::read
