@@ -4,7 +4,8 @@
 //
 // Smooth, not bursty: virtual scheduling (GCRA) with a burst of 1. Each `acquire` reserves the next
 // free slot, at least 1/rate after the previous one, so over any window of length T at most
-// floor(T * rate) + 1 requests start. Slots are handed out in call order and never move.
+// floor(T * rate) + 1 requests start. Slots are handed out in call order; only a 429 that pauses the
+// run sends callers whose slot fell inside the pause for a new one (`admit`), again in order.
 //
 // A 429 pauses everyone (no slot before the end of the requested wait) and halves the rate (additive
 // increase, multiplicative decrease, like TCP): the rate then climbs back linearly with the time that
@@ -12,10 +13,17 @@
 // first 429 switches to a limit derived from the observed send rate, and the limiter returns to
 // unlimited once it has climbed back to that observed rate.
 //
-// The I/O shell, per request:
-//     auto slot = limiter.acquire(now());
-//     for (;;) { sleep_until(slot); slot = limiter.admit(now()); if (slot <= now()) break; }
-//     ...send...; on 2xx/409 limiter.on_success(now()); on 429 limiter.on_throttled(now(), decision.delay);
+// The I/O shell, per request (one io_context thread, so no locking):
+//     auto slot = limiter.acquire(clock::now());
+//     for (;;) {
+//         co_await sleep_until(slot);
+//         const auto t = clock::now();
+//         slot = limiter.admit(t);
+//         if (slot == t) break;  // else a 429 paused the run meanwhile: wait for the new slot
+//     }
+//     ...send...
+//     on a 429: limiter.on_throttled(clock::now(), decision.delay);
+//     on any other answer: limiter.on_success(clock::now());
 #include <chrono>
 
 namespace avara::flow {

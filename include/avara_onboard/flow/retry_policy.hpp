@@ -77,8 +77,13 @@ class RetryPolicy {
 
 // The per-row state: counts attempts so the caller cannot get the arithmetic wrong.
 //     RowRetry row(policy);
-//     for (;;) { ...send...; auto d = row.on_outcome(outcome, system_now, draw()); if (d.action != retry)
-//     break; ...sleep d.delay... }
+//     for (;;) {
+//         ...acquire a slot, send...
+//         const Decision d = row.on_outcome(outcome, system_clock::now(), uniform_0_1(rng));
+//         if (d.throttled) limiter.on_throttled(steady_clock::now(), d.delay);
+//         if (d.action != Action::retry) break;  // row.attempts() goes in the report
+//         co_await sleep_for(d.delay);
+//     }
 class RowRetry {
   public:
     explicit RowRetry(const RetryPolicy& policy) noexcept : policy_(&policy) {}
