@@ -10,6 +10,10 @@
 #include <limits>
 #include <system_error>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace avara::read {
 namespace {
 
@@ -203,22 +207,95 @@ bool CsvReader::discard_rest_of_line() {
 }
 
 bool CsvReader::next(CsvRecord& out) {
-    out.cells.clear();
+    // out.cells is resized, not cleared, by emit_at: most records have as many cells as the last.
     out.error.reset();
     if (!bom_checked_) {
         skip_bom();
     }
     for (;;) {
-        if (skip_to_lf_ && !discard_rest_of_line()) {
-            return false;
-        }
-        if (head_ == tail_ && !fill()) {
+        if ((skip_to_lf_ && !discard_rest_of_line()) || (head_ == tail_ && !fill())) {
+            out.cells.clear();
             return false;
         }
         if (scan_record(out)) {
+            if (out.error) {
+                out.cells.clear();
+            }
             return true;
         }
     }
+}
+
+// The fast path for the common record: no quotes at all, and wholly in the buffer. Finds the cells'
+// bounds 16 bytes at a time and returns true with `lf_at` at the record's line break; returns false
+// (spans_ empty) for anything else, which the state machine in scan_record then handles.
+bool CsvReader::scan_simple(std::size_t scan_cap, std::size_t& lf_at) {
+    const char* const base = buf_.get() + head_;
+    const char* const limit = base + std::min(tail_ - head_, scan_cap);
+    const char* p = base;
+    std::size_t cell_begin = 0;
+    std::size_t n = 0;  // spans written; room for 16 more is made before each block
+    auto finish = [&](const char* lf) {
+        std::size_t end = static_cast<std::size_t>(lf - base);
+        lf_at = end;
+        if (end > cell_begin && base[end - 1] == '\r') {
+            --end;
+        }
+        nspans_ = n;
+        push_span({cell_begin, end, false, false});
+    };
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(',');
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i newline = _mm_set1_epi8('\n');
+    while (limit - p >= 16) {
+        if (spans_.size() - n < 16) {
+            nspans_ = n;
+            grow_spans();
+        }
+        Span* const spans = spans_.data();
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        auto commas = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
+        const auto stops = static_cast<unsigned>(
+            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, newline))));
+        if (stops != 0) {
+            commas &= (1u << __builtin_ctz(stops)) - 1;  // only the commas before the stop count
+        }
+        const auto offset = static_cast<std::size_t>(p - base);
+        while (commas != 0) {
+            const std::size_t at = offset + static_cast<std::size_t>(__builtin_ctz(commas));
+            commas &= commas - 1;
+            spans[n++] = Span{cell_begin, at, false, false};
+            cell_begin = at + 1;
+        }
+        if (stops != 0) {
+            const char* stop = p + __builtin_ctz(stops);
+            if (*stop == '\n') {
+                finish(stop);
+                return true;
+            }
+            nspans_ = 0;
+            return false;
+        }
+        p += 16;
+    }
+#endif
+    nspans_ = n;
+    for (; p != limit; ++p) {
+        if (*p == ',') {
+            const auto at = static_cast<std::size_t>(p - base);
+            push_span({cell_begin, at, false, false});
+            cell_begin = at + 1;
+        } else if (*p == '\n') {
+            n = nspans_;
+            finish(p);
+            return true;
+        } else if (*p == '"') {
+            break;
+        }
+    }
+    nspans_ = 0;
+    return false;
 }
 
 // Scans one record starting at head_. Returns true when `out` holds a record (good or broken), false
@@ -230,7 +307,16 @@ bool CsvReader::scan_record(CsvRecord& out) {
     const std::uint64_t rec_line = line_;
     // Bytes worth scanning before the record is known to be too long: the limit, plus a CRLF.
     const std::size_t scan_cap = saturating_add(max_record_, 2);
-    spans_.clear();
+    std::size_t simple_end = 0;
+    if (scan_simple(scan_cap, simple_end)) {
+        char* const base = buf_.get() + head_;
+        const std::size_t content =
+            (simple_end > 0 && base[simple_end - 1] == '\r') ? simple_end - 1 : simple_end;
+        head_ += simple_end + 1;
+        line_ = rec_line + 1;
+        return emit_at(out, base, content, rec_line, 0);
+    }
+    nspans_ = 0;
     State st = State::cell_start;
     std::size_t pos = 0;
     std::size_t cell_begin = 0;
@@ -271,7 +357,7 @@ bool CsvReader::scan_record(CsvRecord& out) {
                         goto need_more;
                     }
                     if (*p == ',') {
-                        spans_.push_back({cell_begin, rel(p), false, false});
+                        push_span({cell_begin, rel(p), false, false});
                         ++p;
                         st = State::cell_start;
                         break;
@@ -280,7 +366,7 @@ bool CsvReader::scan_record(CsvRecord& out) {
                         if (end > cell_begin && base[end - 1] == '\r') {
                             --end;
                         }
-                        spans_.push_back({cell_begin, end, false, false});
+                        push_span({cell_begin, end, false, false});
                     }
                     goto line_end;
                 case State::quoted: {
@@ -319,18 +405,18 @@ bool CsvReader::scan_record(CsvRecord& out) {
                         ++p;
                         st = State::quoted;
                     } else if (*p == ',') {
-                        spans_.push_back({cell_begin, rel(p) - 1, unescape, true});
+                        push_span({cell_begin, rel(p) - 1, unescape, true});
                         ++p;
                         st = State::cell_start;
                     } else if (*p == '\n') {
-                        spans_.push_back({cell_begin, rel(p) - 1, unescape, true});
+                        push_span({cell_begin, rel(p) - 1, unescape, true});
                         goto line_end;
                     } else if (*p == '\r') {
                         ++p;
                         st = State::after_quote_cr;
                     } else {
                         if (garbage_field == 0) {
-                            garbage_field = spans_.size() + 1;
+                            garbage_field = nspans_ + 1;
                         }
                         st = State::garbage;
                     }
@@ -340,11 +426,11 @@ bool CsvReader::scan_record(CsvRecord& out) {
                         goto need_more;
                     }
                     if (*p == '\n') {
-                        spans_.push_back({cell_begin, rel(p) - 2, unescape, true});
+                        push_span({cell_begin, rel(p) - 2, unescape, true});
                         goto line_end;
                     }
                     if (garbage_field == 0) {
-                        garbage_field = spans_.size() + 1;
+                        garbage_field = nspans_ + 1;
                     }
                     st = State::garbage;
                     break;
@@ -359,7 +445,7 @@ bool CsvReader::scan_record(CsvRecord& out) {
                     if (*p == '\n') {
                         goto line_end;
                     }
-                    spans_.push_back({});  // keeps later field numbers right
+                    push_span({});  // keeps later field numbers right
                     ++p;
                     st = State::cell_start;
                     break;
@@ -404,10 +490,10 @@ bool CsvReader::scan_record(CsvRecord& out) {
         // End of input: the record ends here, without a line break.
         switch (st) {
             case State::cell_start:  // after a trailing comma
-                spans_.push_back({pos, pos, false, false});
+                push_span({pos, pos, false, false});
                 break;
             case State::unquoted:
-                spans_.push_back({cell_begin, pos, false, false});
+                push_span({cell_begin, pos, false, false});
                 break;
             case State::quoted: {
                 out.line = rec_line;
@@ -424,10 +510,10 @@ bool CsvReader::scan_record(CsvRecord& out) {
                 return true;
             }
             case State::after_quote:
-                spans_.push_back({cell_begin, pos - 1, unescape, true});
+                push_span({cell_begin, pos - 1, unescape, true});
                 break;
             case State::after_quote_cr:  // a CRLF cut short by the end of input
-                spans_.push_back({cell_begin, pos - 2, unescape, true});
+                push_span({cell_begin, pos - 2, unescape, true});
                 break;
             case State::garbage:
                 break;
@@ -437,6 +523,10 @@ bool CsvReader::scan_record(CsvRecord& out) {
         line_ = rec_line + lfs;
         return emit_at(out, rec_base, pos, rec_line, garbage_field);
     }
+}
+
+void CsvReader::grow_spans() {
+    spans_.resize(std::max<std::size_t>(32, spans_.size() * 2));
 }
 
 // Turns the spans of a complete record into cells. Returns false for a blank line (no record).
@@ -451,16 +541,17 @@ bool CsvReader::emit_at(CsvRecord& out, char* base, std::size_t content, std::ui
         out.error = "unexpected character after closing quote (field " + std::to_string(garbage_field) + ")";
         return true;
     }
-    if (spans_.size() == 1 && !spans_[0].quoted && is_blank(base + spans_[0].begin, base + spans_[0].end)) {
+    if (nspans_ == 1 && !spans_[0].quoted && is_blank(base + spans_[0].begin, base + spans_[0].end)) {
         return false;
     }
-    out.cells.reserve(spans_.size());
-    for (const Span& s : spans_) {
+    out.cells.resize(nspans_);
+    for (std::size_t i = 0; i < nspans_; ++i) {
+        const Span& s = spans_[i];
         std::size_t len = s.end - s.begin;
         if (s.unescape) {
             len = unescape_in_place(base + s.begin, base + s.end);
         }
-        out.cells.emplace_back(base + s.begin, len);
+        out.cells[i] = std::string_view(base + s.begin, len);
     }
     return true;
 }

@@ -184,6 +184,37 @@ TEST_CASE("read::CsvReader splits LF, CRLF and mixed line ends") {
     }
 }
 
+TEST_CASE("read::CsvReader finds cells at every offset of a long line") {
+    // Quote-free records take a 16-byte-at-a-time path; shift every delimiter across block edges.
+    for (std::size_t k = 0; k < 40; ++k) {
+        const std::string pad(k, 'x');
+        INFO("padding " << k);
+        CHECK(parse(pad + ",a," + pad + "\r\n" + pad + "z\n") ==
+              "1:[" + pad + "][a][" + pad + "]\n2:[" + pad + "z]\n");
+        CHECK(parse(pad + ",a,\"b,\r\nc\"," + pad + "\n" + pad + "z\n") ==
+              "1:[" + pad + "][a][b,\\nc][" + pad + "]\n3:[" + pad + "z]\n");
+        CHECK(parse(pad + "5'11\"," + pad + ",\n") == "1:[" + pad + "5'11\"][" + pad + "][]\n");
+        CHECK(parse(pad + "\r\r\n") == "1:[" + pad + "\\r]\n");
+    }
+}
+
+TEST_CASE("read::CsvReader gives each record exactly its own cells") {
+    auto reader = CsvReader::from_string("a,b,c\nd\n\"x\"y\ne,f\n");
+    CsvRecord rec;
+    REQUIRE(reader->next(rec));
+    CHECK(rec.cells.size() == 3);
+    REQUIRE(reader->next(rec));
+    CHECK(render(rec) == "2:[d]");
+    REQUIRE(reader->next(rec));
+    CHECK(rec.error.has_value());
+    CHECK(rec.cells.empty());
+    REQUIRE(reader->next(rec));
+    CHECK(render(rec) == "4:[e][f]");
+    CHECK_FALSE(reader->next(rec));
+    CHECK(rec.cells.empty());
+    CHECK_FALSE(rec.error.has_value());
+}
+
 TEST_CASE("read::CsvReader skips a UTF-8 BOM at the very start only") {
     CHECK(parse("\xEF\xBB\xBF"
                 "email,name\nx,y\n") == "1:[email][name]\n2:[x][y]\n");

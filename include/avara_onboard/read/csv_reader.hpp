@@ -78,7 +78,15 @@ class CsvReader {
     CsvReader(int fd, std::string name, std::string data, std::size_t max_record_bytes,
               std::size_t read_chunk_bytes);
 
+    void push_span(const Span& s) {
+        if (nspans_ == spans_.size()) [[unlikely]] {
+            grow_spans();
+        }
+        spans_[nspans_++] = s;
+    }
+    void grow_spans();
     bool scan_record(CsvRecord& out);
+    bool scan_simple(std::size_t scan_cap, std::size_t& lf_at);
     bool emit_at(CsvRecord& out, char* base, std::size_t content, std::uint64_t line,
                  std::size_t garbage_field);
     bool discard_rest_of_line();
@@ -105,7 +113,10 @@ class CsvReader {
     bool bom_checked_ = false;
     bool skip_to_lf_ = false;  // after an oversize record: drop input up to the end of its line
 
-    std::vector<Span> spans_;  // cells of the record being scanned, reused across records
+    // Cells of the record being scanned: the first nspans_ entries. Never shrunk, so after the first
+    // records no cell costs an allocation.
+    std::vector<Span> spans_;
+    std::size_t nspans_ = 0;
 };
 
 }  // namespace avara::read
