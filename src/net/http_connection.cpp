@@ -1,0 +1,422 @@
+#include "avara_onboard/net/http_connection.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <optional>
+#include <vector>
+
+#include "avara_onboard/util/text.hpp"
+
+namespace avara::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+// Generous for an API whose replies carry a handful of headers; the body has its own limit.
+constexpr std::uint32_t header_limit = 64 * 1024;
+
+using Request = http::request<http::string_body>;
+
+// What one write-then-read produced. `got_bytes` tells a stale keep-alive connection (nothing came
+// back) from a reply cut short (something did), which must not be resent blindly.
+struct Exchange {
+    error_code ec;
+    bool wrote = false;
+    bool got_bytes = false;
+    std::optional<http::response<http::string_body>> response;
+};
+
+// The symptoms of writing to a keep-alive connection that the server already closed while it sat idle.
+bool is_stale_symptom(const error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
+           ec == asio::error::broken_pipe || ec == asio::error::not_connected ||
+           ec == asio::error::bad_descriptor || ec == ssl::error::stream_truncated;
+}
+
+bool has_control_chars(std::string_view s) {
+    for (char c : s) {
+        if (c == '\r' || c == '\n' || c == '\0')
+            return true;
+    }
+    return false;
+}
+
+std::string millis(std::chrono::milliseconds ms) {
+    return std::to_string(ms.count()) + " ms";
+}
+
+template <class Stream>
+asio::awaitable<Exchange> write_and_read(Stream& stream, beast::tcp_stream& lowest,
+                                         beast::flat_buffer& buffer, const Request& request,
+                                         Clock::time_point deadline, std::size_t body_limit) {
+    Exchange out;
+    lowest.expires_at(deadline);
+    auto written = co_await http::async_write(stream, request, tuple_awaitable);
+    if (std::get<0>(written)) {
+        out.ec = std::get<0>(written);
+        co_return out;
+    }
+    out.wrote = true;
+
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(static_cast<std::uint64_t>(body_limit));
+    lowest.expires_at(deadline);
+    auto read = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+    out.ec = std::get<0>(read);
+    out.got_bytes = parser.got_some() || buffer.size() > 0;
+    if (!out.ec)
+        out.response.emplace(parser.release());
+    co_return out;
+}
+
+// Every socket-level step of one send, and the resolver's result. Kept out of the header so the rest of
+// the program never compiles Beast.
+struct ResolveState {
+    explicit ResolveState(const asio::any_io_executor& ex) : resolver(ex), signal(ex) {}
+    tcp::resolver resolver;
+    asio::steady_timer signal;
+    bool done = false;
+    error_code ec;
+    tcp::resolver::results_type results;
+};
+
+}  // namespace
+
+struct HttpConnection::Impl {
+    std::optional<beast::tcp_stream> plain;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+    beast::flat_buffer buffer;
+    bool open = false;
+
+    beast::tcp_stream* lowest() noexcept {
+        if (tls)
+            return &beast::get_lowest_layer(*tls);
+        if (plain)
+            return &*plain;
+        return nullptr;
+    }
+};
+
+namespace {
+
+// Resets the connection's in-flight flag however the send coroutine ends, including when its frame is
+// destroyed without being resumed (an io_context torn down mid-send).
+class BusyGuard {
+  public:
+    explicit BusyGuard(bool& flag) noexcept : flag_(flag) { flag_ = true; }
+    ~BusyGuard() { flag_ = false; }
+    BusyGuard(const BusyGuard&) = delete;
+    BusyGuard& operator=(const BusyGuard&) = delete;
+
+  private:
+    bool& flag_;
+};
+
+}  // namespace
+
+HttpConnection::HttpConnection(asio::any_io_executor ex, std::shared_ptr<TlsClientContext> tls, BaseUrl base)
+    : ex_(std::move(ex)), tls_(std::move(tls)), base_(std::move(base)), impl_(std::make_unique<Impl>()) {
+    if (base_.is_tls() && !tls_)
+        throw AppError(ErrorKind::internal, "an https connection needs a TLS context");
+}
+
+HttpConnection::~HttpConnection() {
+    close();
+}
+
+bool HttpConnection::is_open() const noexcept {
+    return impl_->open;
+}
+
+void HttpConnection::close() noexcept {
+    impl_->open = false;
+    try {
+        if (beast::tcp_stream* s = impl_->lowest()) {
+            error_code ec;
+            s->socket().shutdown(tcp::socket::shutdown_both, ec);
+            s->socket().close(ec);
+        }
+    } catch (...) {
+        // Closing is best effort; the stream is rebuilt before the next use anyway.
+    }
+}
+
+namespace {
+
+TransportError make_transport_error(TransportErrorKind kind, const BaseUrl& base, std::string what) {
+    return TransportError{kind, base.authority() + ": " + what};
+}
+
+// Classifies a failure after the connection was up: while writing the request or reading the reply.
+TransportError exchange_error(const Exchange& ex, const BaseUrl& base, Clock::time_point deadline,
+                              std::chrono::milliseconds timeout, std::size_t body_limit) {
+    const char* stage = ex.wrote ? "waiting for the reply" : "sending the request";
+    const error_code& ec = ex.ec;
+    if (ec == beast::error::timeout || Clock::now() >= deadline) {
+        return make_transport_error(TransportErrorKind::timeout, base,
+                                    std::string("timed out after ") + millis(timeout) + " " + stage);
+    }
+    if (ec == http::error::body_limit) {
+        return make_transport_error(
+            TransportErrorKind::protocol, base,
+            "the reply body is over the limit of " + std::to_string(body_limit) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+        return make_transport_error(
+            TransportErrorKind::protocol, base,
+            "the reply headers are over the limit of " + std::to_string(header_limit) + " bytes");
+    }
+    if (ec == asio::error::operation_aborted) {
+        return make_transport_error(TransportErrorKind::closed, base,
+                                    std::string("cancelled while ") + stage);
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        (ec == ssl::error::stream_truncated && !ex.got_bytes)) {
+        return make_transport_error(TransportErrorKind::closed, base,
+                                    "the server closed the connection without replying");
+    }
+    if (ec == http::error::partial_message || (ec == ssl::error::stream_truncated && ex.got_bytes)) {
+        return make_transport_error(TransportErrorKind::closed, base,
+                                    "the server closed the connection in the middle of its reply");
+    }
+    if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
+        return make_transport_error(TransportErrorKind::protocol, base,
+                                    "malformed HTTP reply: " + ec.message());
+    }
+    return make_transport_error(TransportErrorKind::closed, base,
+                                std::string("connection lost while ") + stage + ": " + ec.message());
+}
+
+HttpResponse to_response(http::response<http::string_body>&& res) {
+    HttpResponse out;
+    out.status = res.result_int();
+    for (const auto& field : res) {
+        out.headers.push_back(Header{std::string(field.name_string()), std::string(field.value())});
+    }
+    out.body = std::move(res.body());
+    return out;
+}
+
+}  // namespace
+
+asio::awaitable<TransportResult> HttpConnection::send(HttpRequest request,
+                                                      std::chrono::milliseconds timeout) {
+    if (busy_) {
+        co_return make_transport_error(TransportErrorKind::protocol, base_,
+                                       "internal error: a second request on a busy connection");
+    }
+    BusyGuard guard(busy_);
+    const Clock::time_point deadline = Clock::now() + timeout;
+
+    if (request.target.empty() || request.target.front() != '/' || has_control_chars(request.target) ||
+        request.target.find(' ') != std::string::npos || has_control_chars(request.method) ||
+        request.method.empty()) {
+        co_return make_transport_error(TransportErrorKind::protocol, base_,
+                                       "internal error: invalid request line");
+    }
+    Request req;
+    if (const http::verb verb = http::string_to_verb(request.method); verb != http::verb::unknown) {
+        req.method(verb);
+    } else {
+        req.method_string(request.method);
+    }
+    req.target(base_.path_prefix + request.target);
+    req.version(11);
+    for (const Header& h : request.headers) {
+        // Framing headers are ours: a caller's Content-Length that disagreed with the body would desync
+        // the keep-alive connection.
+        if (text::iequals(h.name, "host") || text::iequals(h.name, "content-length") ||
+            text::iequals(h.name, "transfer-encoding")) {
+            continue;
+        }
+        if (h.name.empty() || has_control_chars(h.name) || has_control_chars(h.value)) {
+            co_return make_transport_error(TransportErrorKind::protocol, base_,
+                                           "internal error: invalid header '" + h.name + "'");
+        }
+        req.insert(h.name, h.value);
+    }
+    req.set(http::field::host, base_.host_header());
+    req.body() = std::move(request.body);
+    req.prepare_payload();
+
+    std::optional<TransportResult> outcome;
+    try {
+        for (int attempt = 0; !outcome; ++attempt) {
+            const bool reused = impl_->open;
+            if (!reused) {
+                std::optional<TransportError> failed = co_await open(deadline, timeout);
+                if (failed) {
+                    close();
+                    outcome.emplace(std::move(*failed));
+                    break;
+                }
+            }
+            Exchange ex;
+            if (impl_->tls) {
+                ex = co_await write_and_read(*impl_->tls, *impl_->lowest(), impl_->buffer, req, deadline,
+                                             body_limit_);
+            } else {
+                ex = co_await write_and_read(*impl_->plain, *impl_->lowest(), impl_->buffer, req, deadline,
+                                             body_limit_);
+            }
+            if (!ex.ec && ex.response) {
+                if (!ex.response->keep_alive())
+                    close();
+                outcome.emplace(to_response(std::move(*ex.response)));
+                break;
+            }
+            close();
+            const bool retry =
+                reused && attempt == 0 && !ex.got_bytes && is_stale_symptom(ex.ec) && Clock::now() < deadline;
+            if (!retry)
+                outcome.emplace(exchange_error(ex, base_, deadline, timeout, body_limit_));
+        }
+    } catch (const std::exception& e) {
+        close();
+        outcome.emplace(make_transport_error(TransportErrorKind::closed, base_,
+                                             std::string("request failed: ") + e.what()));
+    }
+    co_return std::move(*outcome);
+}
+
+asio::awaitable<std::optional<TransportError>> HttpConnection::open(Clock::time_point deadline,
+                                                                    std::chrono::milliseconds timeout) {
+    std::vector<tcp::endpoint> endpoints;
+    if (base_.host_is_ip()) {
+        error_code ec;
+        const asio::ip::address address = asio::ip::make_address(base_.host, ec);
+        if (ec)
+            co_return make_transport_error(TransportErrorKind::resolve, base_, "invalid IP address");
+        endpoints.emplace_back(address, base_.port);
+    } else {
+        // getaddrinfo cannot be cancelled once it runs, so rather than wait on it past the deadline the
+        // lookup completes into shared state that outlives this attempt if it has to.
+        auto state = std::make_shared<ResolveState>(ex_);
+        state->signal.expires_at(deadline);
+        state->resolver.async_resolve(base_.host, std::to_string(base_.port), tcp::resolver::numeric_service,
+                                      [state](const error_code& ec, tcp::resolver::results_type results) {
+                                          state->done = true;
+                                          state->ec = ec;
+                                          state->results = std::move(results);
+                                          state->signal.cancel();
+                                      });
+        auto waited = co_await state->signal.async_wait(tuple_awaitable);
+        (void)waited;
+        if (!state->done) {
+            state->resolver.cancel();
+            if (Clock::now() >= deadline) {
+                co_return make_transport_error(TransportErrorKind::timeout, base_,
+                                               "timed out after " + millis(timeout) + " resolving the host");
+            }
+            co_return make_transport_error(TransportErrorKind::closed, base_, "cancelled while resolving");
+        }
+        if (state->ec) {
+            co_return make_transport_error(TransportErrorKind::resolve, base_,
+                                           "cannot resolve the host: " + state->ec.message());
+        }
+        for (const auto& entry : state->results)
+            endpoints.push_back(entry.endpoint());
+        if (endpoints.empty()) {
+            co_return make_transport_error(TransportErrorKind::resolve, base_, "the host has no address");
+        }
+    }
+
+    impl_->buffer.clear();
+    impl_->plain.reset();
+    impl_->tls.reset();
+    if (base_.is_tls()) {
+        impl_->tls.emplace(ex_, tls_->native());
+    } else {
+        impl_->plain.emplace(ex_);
+    }
+    beast::tcp_stream& lowest = *impl_->lowest();
+
+    lowest.expires_at(deadline);
+    auto connected = co_await lowest.async_connect(endpoints, tuple_awaitable);
+    if (const error_code ec = std::get<0>(connected); ec) {
+        if (ec == beast::error::timeout || Clock::now() >= deadline) {
+            co_return make_transport_error(TransportErrorKind::timeout, base_,
+                                           "timed out after " + millis(timeout) + " connecting");
+        }
+        if (ec == asio::error::operation_aborted) {
+            co_return make_transport_error(TransportErrorKind::closed, base_, "cancelled while connecting");
+        }
+        co_return make_transport_error(TransportErrorKind::connect, base_, "cannot connect: " + ec.message());
+    }
+    ++connections_opened_;
+    error_code ignored;
+    lowest.socket().set_option(tcp::no_delay(true), ignored);
+
+    if (impl_->tls) {
+        SSL* native = impl_->tls->native_handle();
+        X509_VERIFY_PARAM* param = SSL_get0_param(native);
+        // Let OpenSSL check the name itself (rather than a verify callback), so a mismatch comes back as
+        // a proper verify result ("hostname mismatch") instead of an unexplained failure.
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        const bool named = base_.host_is_ip() ? X509_VERIFY_PARAM_set1_ip_asc(param, base_.host.c_str()) == 1
+                                              : SSL_set1_host(native, base_.host.c_str()) == 1;
+        // SNI carries host names only; RFC 6066 forbids IP literals there.
+        // SSL_set_tlsext_host_name spelled out: the macro's C cast trips -Wold-style-cast.
+        const bool sni =
+            base_.host_is_ip() || SSL_ctrl(native, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                           const_cast<char*>(base_.host.c_str())) == 1;
+        if (!named || !sni) {
+            co_return make_transport_error(TransportErrorKind::tls_handshake, base_,
+                                           "cannot set up TLS for this host name");
+        }
+        lowest.expires_at(deadline);
+        auto shaken = co_await impl_->tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
+        if (const error_code ec = std::get<0>(shaken); ec) {
+            const long verify = SSL_get_verify_result(native);
+            const bool verify_failed =
+                (ec.category() == asio::error::get_ssl_category() &&
+                 ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) ||
+                verify != X509_V_OK;
+            if (verify_failed) {
+                co_return make_transport_error(
+                    TransportErrorKind::certificate, base_,
+                    std::string("certificate verify failed (") + X509_verify_cert_error_string(verify) + ")");
+            }
+            if (ec == beast::error::timeout || Clock::now() >= deadline) {
+                co_return make_transport_error(
+                    TransportErrorKind::timeout, base_,
+                    "timed out after " + millis(timeout) + " in the TLS handshake");
+            }
+            if (ec == asio::error::operation_aborted) {
+                co_return make_transport_error(TransportErrorKind::closed, base_,
+                                               "cancelled during the TLS handshake");
+            }
+            co_return make_transport_error(TransportErrorKind::tls_handshake, base_,
+                                           "TLS handshake failed: " + ec.message());
+        }
+    }
+    impl_->open = true;
+    co_return std::nullopt;
+}
+
+}  // namespace avara::net
