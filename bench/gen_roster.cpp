@@ -76,7 +76,8 @@ std::string phone(Rng& rng) {
     const std::string_view n(digits, 10);
     switch (rng.below(5)) {
         case 0:
-            return "";
+        case 4:
+            return "";  // many rosters have no phone for most staff
         case 1:
             return "+1 (" + std::string(n.substr(0, 3)) + ") " + std::string(n.substr(3, 3)) + "-" +
                    std::string(n.substr(6));
