@@ -1,10 +1,53 @@
 #include "avara_onboard/app/cli.hpp"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "avara_onboard/app/validate_command.hpp"
+#include "avara_onboard/util/error.hpp"
+#include "avara_onboard/util/log.hpp"
+
 namespace avara::app {
-int main(int, char**) {
-    std::puts("avara-onboard " AVARA_VERSION);
-    return 0;
+
+namespace {
+constexpr const char* description =
+    "avara-onboard " AVARA_VERSION
+    ": invite people into the Avara Viewer in bulk from a roster CSV.\n"
+    "Every row is validated against the invite schema, sent at most once, and ends with exactly one\n"
+    "line in the report.";
+
+constexpr const char* footer =
+    "Start with:\n"
+    "  avara-onboard validate staff.csv            check a roster, send nothing\n"
+    "  avara-onboard demo                          a full run against a built-in mock server\n"
+    "  AVARA_API_KEY=... avara-onboard run staff.csv\n"
+    "Run 'avara-onboard COMMAND --help' for a command's options.";
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{description, "avara-onboard"};
+    app.footer(footer);
+    app.set_version_flag("--version", "avara-onboard " AVARA_VERSION);
+    app.require_subcommand(1);
+
+    ValidateOptions validate_options;
+    auto* validate_cmd = add_validate_command(app, validate_options);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? exit_code::ok : exit_code::usage;
+    }
+
+    try {
+        if (validate_cmd->parsed())
+            return run_validate_command(validate_options);
+    } catch (const std::exception& e) {
+        log::error(std::string("unexpected: ") + e.what());
+        return exit_code::aborted;
+    }
+    return exit_code::usage;
 }
+
 }  // namespace avara::app

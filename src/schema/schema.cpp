@@ -30,51 +30,81 @@ std::string fold(std::string_view s) {
     std::string out;
     out.reserve(s.size());
     for (char c : s) {
-        if (c == ' ' || c == '_' || c == '-' || c == '\t') continue;
+        if (c == ' ' || c == '_' || c == '-' || c == '\t')
+            continue;
         out.push_back(text::ascii_lower(c));
     }
     return out;
 }
 }  // namespace
 
-std::string_view field_name(Field f) noexcept { return field_info[static_cast<std::size_t>(f)].name; }
-bool is_required(Field f) noexcept { return field_info[static_cast<std::size_t>(f)].required; }
+std::string_view field_name(Field f) noexcept {
+    return field_info[static_cast<std::size_t>(f)].name;
+}
+bool is_required(Field f) noexcept {
+    return field_info[static_cast<std::size_t>(f)].required;
+}
 
 std::optional<Field> field_from_header(std::string_view header) noexcept {
     const std::string folded = fold(text::trim(header));
-    if (folded.empty()) return std::nullopt;
+    if (folded.empty())
+        return std::nullopt;
     for (Field f : all_fields) {
-        if (folded == fold(field_name(f))) return f;
+        if (folded == fold(field_name(f)))
+            return f;
     }
     // "Suffix 1" folds to "suffix1" already; nothing else needs a special case.
     return std::nullopt;
 }
 
 std::optional<std::size_t> parse_clinic_role(std::string_view text) noexcept {
-    const std::string folded = fold(text::trim(text));
-    if (folded.empty()) return std::nullopt;
+    // Hot path (once per row): fold into a stack buffer and compare with a table folded once.
+    static const std::array<std::string, clinic_roles.size()> folded_roles = [] {
+        std::array<std::string, clinic_roles.size()> out;
+        for (std::size_t i = 0; i < clinic_roles.size(); ++i)
+            out[i] = fold(clinic_roles[i].constant);
+        return out;
+    }();
+    char buf[48];
+    std::size_t n = 0;
+    for (char c : text::trim(text)) {
+        if (c == ' ' || c == '_' || c == '-' || c == '\t')
+            continue;
+        if (n == sizeof buf)
+            return std::nullopt;  // longer than any role
+        buf[n++] = text::ascii_lower(c);
+    }
+    if (n == 0)
+        return std::nullopt;
+    const std::string_view folded(buf, n);
     for (std::size_t i = 0; i < clinic_roles.size(); ++i) {
-        if (folded == fold(clinic_roles[i].display) || folded == fold(clinic_roles[i].constant)) return i;
+        if (folded == folded_roles[i])
+            return i;  // the display name folds to the same as the constant
     }
     return std::nullopt;
 }
 
 std::optional<std::size_t> clinic_role_from_display(std::string_view display) noexcept {
     for (std::size_t i = 0; i < clinic_roles.size(); ++i) {
-        if (display == clinic_roles[i].display) return i;
+        if (display == clinic_roles[i].display)
+            return i;
     }
     return std::nullopt;
 }
 
-std::string_view level_name(Level l) noexcept { return l == Level::admin ? "admin" : "member"; }
+std::string_view level_name(Level l) noexcept {
+    return l == Level::admin ? "admin" : "member";
+}
 
 std::optional<std::string> check_email(std::string_view email) {
-    if (email.empty()) return "is required";
+    if (email.empty())
+        return "is required";
     if (email.size() > max_email_length) {
         return "is " + std::to_string(email.size()) + " characters; at most 254 are allowed";
     }
     for (char c : email) {
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return std::string("must not contain spaces");
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            return std::string("must not contain spaces");
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
             return std::string("must not contain control characters");
         }
@@ -83,7 +113,8 @@ std::optional<std::string> check_email(std::string_view email) {
     if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos) {
         return std::string("must contain exactly one '@'");
     }
-    if (at == 0) return std::string("needs a local part before '@'");
+    if (at == 0)
+        return std::string("needs a local part before '@'");
     const auto domain = email.substr(at + 1);
     const auto dot = domain.find('.');
     if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.') {
@@ -93,37 +124,47 @@ std::optional<std::string> check_email(std::string_view email) {
 }
 
 std::optional<std::string> check_required_text(std::string_view value) {
-    if (text::trim(value).empty()) return std::string("is required");
+    if (text::trim(value).empty())
+        return std::string("is required");
     return std::nullopt;
 }
 
 std::optional<std::string> check_optional_text(std::string_view value) {
-    if (text::trim(value).empty()) return std::string("must not be empty when present");
+    if (text::trim(value).empty())
+        return std::string("must not be empty when present");
     return std::nullopt;
 }
 
 LevelOrReason parse_level(std::string_view text) {
     const auto t = text::trim(text);
-    if (t.empty()) return {std::nullopt, "is required"};
-    if (text::iequals(t, "admin")) return {Level::admin, {}};
-    if (text::iequals(t, "member")) return {Level::member, {}};
-    if (text::iequals(t, "owner")) return {std::nullopt, "owner cannot be invited via the API (use admin or member)"};
+    if (t.empty())
+        return {std::nullopt, "is required"};
+    if (text::iequals(t, "admin"))
+        return {Level::admin, {}};
+    if (text::iequals(t, "member"))
+        return {Level::member, {}};
+    if (text::iequals(t, "owner"))
+        return {std::nullopt, "owner cannot be invited via the API (use admin or member)"};
     return {std::nullopt, "must be admin or member"};
 }
 
 std::optional<Level> level_from_wire(std::string_view text) noexcept {
-    if (text == "admin") return Level::admin;
-    if (text == "member") return Level::member;
+    if (text == "admin")
+        return Level::admin;
+    if (text == "member")
+        return Level::member;
     return std::nullopt;
 }
 
 std::optional<bool> parse_bool(std::string_view text) noexcept {
     const auto t = text::trim(text);
     for (std::string_view yes : {"true", "yes", "y", "1"}) {
-        if (text::iequals(t, yes)) return true;
+        if (text::iequals(t, yes))
+            return true;
     }
     for (std::string_view no : {"false", "no", "n", "0"}) {
-        if (text::iequals(t, no)) return false;
+        if (text::iequals(t, no))
+            return false;
     }
     return std::nullopt;
 }
@@ -134,12 +175,14 @@ PhoneOrReason normalize_phone(std::string_view text) {
     digits.reserve(t.size());
     for (std::size_t i = 0; i < t.size(); ++i) {
         const char c = t[i];
-        if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')') continue;
+        if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')')
+            continue;
         if (c == '+' && digits.empty() && t.find('+', i + 1) == std::string_view::npos &&
             t.find_first_not_of(" -.()", 0) == i) {
             continue;
         }
-        if (c < '0' || c > '9') return {std::nullopt, "must hold only digits (and + ( ) - . or spaces)"};
+        if (c < '0' || c > '9')
+            return {std::nullopt, "must hold only digits (and + ( ) - . or spaces)"};
         digits.push_back(c);
     }
     if (digits.size() < 10 || digits.size() > 15) {
@@ -150,9 +193,11 @@ PhoneOrReason normalize_phone(std::string_view text) {
 
 std::optional<std::string> check_wire_phone(std::string_view digits) {
     for (char c : digits) {
-        if (c < '0' || c > '9') return std::string("must be 10 to 15 digits");
+        if (c < '0' || c > '9')
+            return std::string("must be 10 to 15 digits");
     }
-    if (digits.size() < 10 || digits.size() > 15) return std::string("must be 10 to 15 digits");
+    if (digits.size() < 10 || digits.size() > 15)
+        return std::string("must be 10 to 15 digits");
     return std::nullopt;
 }
 

@@ -7,21 +7,26 @@ namespace avara::text {
 std::string_view trim(std::string_view s) noexcept {
     std::size_t b = 0;
     std::size_t e = s.size();
-    while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+    while (b < e && (s[b] == ' ' || s[b] == '\t'))
+        ++b;
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+        --e;
     return s.substr(b, e - b);
 }
 
 std::string to_lower(std::string_view s) {
     std::string out(s);
-    for (char& c : out) c = ascii_lower(c);
+    for (char& c : out)
+        c = ascii_lower(c);
     return out;
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
+    if (a.size() != b.size())
+        return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+            return false;
     }
     return true;
 }
@@ -33,11 +38,14 @@ bool is_valid_utf8(std::string_view s) noexcept {
         // Fast path: eight ASCII bytes at a time.
         while (end - p >= 8) {
             std::uint64_t chunk = 0;
-            for (int i = 0; i < 8; ++i) chunk |= static_cast<std::uint64_t>(p[i]) << (8 * i);
-            if (chunk & 0x8080808080808080ULL) break;
+            for (int i = 0; i < 8; ++i)
+                chunk |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+            if (chunk & 0x8080808080808080ULL)
+                break;
             p += 8;
         }
-        if (p >= end) break;
+        if (p >= end)
+            break;
         unsigned char c = *p;
         if (c < 0x80) {
             ++p;
@@ -57,9 +65,11 @@ bool is_valid_utf8(std::string_view s) noexcept {
         } else {
             return false;
         }
-        if (end - p <= extra) return false;
+        if (end - p <= extra)
+            return false;
         for (int i = 1; i <= extra; ++i) {
-            if ((p[i] & 0xC0) != 0x80) return false;
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
             cp = (cp << 6) | (p[i] & 0x3F);
         }
         if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
@@ -77,17 +87,32 @@ void append_json_string(std::string& out, std::string_view s) {
     std::size_t run = 0;  // start of the current run of bytes that need no escaping
     for (std::size_t i = 0; i < s.size(); ++i) {
         auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
         out.append(s.data() + run, i - run);
         run = i + 1;
         switch (c) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            case '\b': out.append("\\b"); break;
-            case '\f': out.append("\\f"); break;
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            case '\r':
+                out.append("\\r");
+                break;
+            case '\t':
+                out.append("\\t");
+                break;
+            case '\b':
+                out.append("\\b");
+                break;
+            case '\f':
+                out.append("\\f");
+                break;
             default:
                 out.append("\\u00");
                 out.push_back(hex[c >> 4]);

@@ -19,7 +19,7 @@ TEST_CASE("text::is_valid_utf8") {
     CHECK_FALSE(text::is_valid_utf8("\xff"));
     CHECK_FALSE(text::is_valid_utf8("\xc0\xaf"));          // overlong '/'
     CHECK_FALSE(text::is_valid_utf8("\xed\xa0\x80"));      // surrogate
-    CHECK_FALSE(text::is_valid_utf8("abc\xc3"));            // truncated
+    CHECK_FALSE(text::is_valid_utf8("abc\xc3"));           // truncated
     CHECK_FALSE(text::is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
 }
 

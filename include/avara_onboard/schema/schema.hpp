@@ -23,11 +23,17 @@ enum class Field : std::uint8_t {
     phone_number,
 };
 inline constexpr std::size_t field_count = 11;
-inline constexpr std::array<Field, field_count> all_fields = {
-    Field::email,       Field::first_name,         Field::last_name,
-    Field::middle_name, Field::suffix1,            Field::suffix2,
-    Field::clinic_role, Field::level,              Field::can_manage_studies,
-    Field::has_dashboard_access, Field::phone_number};
+inline constexpr std::array<Field, field_count> all_fields = {Field::email,
+                                                              Field::first_name,
+                                                              Field::last_name,
+                                                              Field::middle_name,
+                                                              Field::suffix1,
+                                                              Field::suffix2,
+                                                              Field::clinic_role,
+                                                              Field::level,
+                                                              Field::can_manage_studies,
+                                                              Field::has_dashboard_access,
+                                                              Field::phone_number};
 
 // The JSON name of a field (`firstName`), as the API and the report use it.
 std::string_view field_name(Field f) noexcept;
@@ -94,8 +100,7 @@ struct PhoneOrReason {
 PhoneOrReason normalize_phone(std::string_view text);
 std::optional<std::string> check_wire_phone(std::string_view digits);  // already normalised
 // The contract's cross-field rule.
-inline constexpr std::string_view admin_needs_dashboard_reason =
-    "must be true when level is admin";
+inline constexpr std::string_view admin_needs_dashboard_reason = "must be true when level is admin";
 
 inline constexpr std::size_t max_email_length = 254;
 

@@ -43,15 +43,17 @@ struct Error {
 template <class T>
 using Result = boost::system::result<T, Error>;
 
-inline Error make_error(ErrorKind kind, std::string message) { return Error{kind, std::move(message)}; }
+inline Error make_error(ErrorKind kind, std::string message) {
+    return Error{kind, std::move(message)};
+}
 
 class AppError : public std::runtime_error {
-public:
+  public:
     AppError(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
     explicit AppError(const Error& e) : std::runtime_error(e.message), kind_(e.kind) {}
     ErrorKind kind() const noexcept { return kind_; }
 
-private:
+  private:
     ErrorKind kind_;
 };
 

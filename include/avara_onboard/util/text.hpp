@@ -10,7 +10,9 @@ namespace avara::text {
 // Trims surrounding spaces and tabs (the contract's rule for every cell), nothing else.
 std::string_view trim(std::string_view s) noexcept;
 
-inline char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b) noexcept;
 

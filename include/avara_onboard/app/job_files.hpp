@@ -1,0 +1,33 @@
+#pragma once
+// What `run` and `validate` share before any row is read: the config file, the report's default
+// path, and the guard that no output would overwrite the roster.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "avara_onboard/report/report_writer.hpp"
+#include "avara_onboard/util/error.hpp"
+#include "avara_onboard/validate/config.hpp"
+
+namespace avara::app {
+
+// ROSTER.csv -> ROSTER.report.csv (or .report.jsonl), beside the input.
+std::string default_report_path(const std::string& roster, report::Format format);
+
+// Loads the config when one is named; an empty Config otherwise.
+Result<validate::Config> load_optional_config(const std::optional<std::string>& path);
+
+// Refuses an output path that is the roster itself or another output (it would be truncated).
+Result<void> check_outputs_distinct(const std::string& roster, const std::vector<std::string>& outputs);
+
+// Picks the flag, else the config's value, else the default.
+template <class T>
+T pick(const std::optional<T>& flag, const std::optional<T>& config, T fallback) {
+    if (flag)
+        return *flag;
+    if (config)
+        return *config;
+    return fallback;
+}
+
+}  // namespace avara::app

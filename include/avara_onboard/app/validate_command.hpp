@@ -1,0 +1,22 @@
+#pragma once
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace avara::app {
+
+struct ValidateOptions {
+    std::string roster;
+    std::optional<std::string> report, report_format, summary, config, payloads;
+    bool verbose = false;
+    bool quiet = false;
+};
+
+CLI::App* add_validate_command(CLI::App& root, ValidateOptions& options);
+// Validates the roster with no network at all; returns the contract's exit code. Never throws.
+int run_validate_command(const ValidateOptions& options);
+
+}  // namespace avara::app

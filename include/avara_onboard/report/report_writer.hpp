@@ -1,0 +1,48 @@
+#pragma once
+// Writes the per-row report (CSV or JSONL) exactly as the contract fixes it, flushing as results are
+// known so a killed run loses no finished row.
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "avara_onboard/report/row_result.hpp"
+#include "avara_onboard/util/error.hpp"
+#include "avara_onboard/util/output_file.hpp"
+
+namespace avara::report {
+
+enum class Format { csv, jsonl };
+std::optional<Format> parse_format(std::string_view text) noexcept;
+
+inline constexpr std::string_view csv_header = "row,line,email,status,http_status,user_id,attempts,error";
+
+// One line of the report, newline included.
+void append_csv_line(std::string& out, const RowResult& r);
+void append_jsonl_line(std::string& out, const RowResult& r);
+// Cells a spreadsheet would run as a formula get a leading apostrophe (CSV only: JSONL is for machines).
+bool needs_formula_guard(std::string_view cell) noexcept;
+
+class ReportWriter {
+  public:
+    // each_row: a write(2) per result (a run: rows finish at network pace, and each must survive a
+    // kill). batched: 64 KiB at a time (validate: millions of rows a second, nothing to lose).
+    enum class Flush { each_row, batched };
+
+    static Result<std::unique_ptr<ReportWriter>> create(const std::string& path, Format format, Flush flush);
+
+    void write(const RowResult& r);  // throws AppError(io)
+    void flush() { file_.flush(); }
+    void close() { file_.close(); }
+    const std::string& path() const noexcept { return file_.path(); }
+    Format format() const noexcept { return format_; }
+
+  private:
+    ReportWriter(OutputFile file, Format format, Flush flush)
+        : file_(std::move(file)), format_(format), flush_(flush) {}
+    OutputFile file_;
+    Format format_;
+    Flush flush_;
+};
+
+}  // namespace avara::report

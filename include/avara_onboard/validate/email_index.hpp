@@ -1,0 +1,32 @@
+#pragma once
+// Remembers which row first used each email (case-insensitive), for duplicate detection over
+// millions of rows in flat memory: an open-addressing table of 64-bit email hashes (16 bytes a row)
+// instead of the emails themselves. Two different emails share a 64-bit hash with a probability of
+// about 3e-8 over a million rows; that is the price of keeping memory flat.
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace avara::validate {
+
+class EmailIndex {
+  public:
+    // Records `row` for `email` unless the email was seen; returns the first row that used it.
+    std::optional<std::uint64_t> first_row_or_insert(std::string_view email, std::uint64_t row);
+    std::optional<std::uint64_t> find(std::string_view email) const;
+    std::size_t size() const noexcept { return size_; }
+
+  private:
+    struct Slot {
+        std::uint64_t hash = 0;  // 0 marks an empty slot; a real hash of 0 is stored as 1
+        std::uint64_t row = 0;
+    };
+    void grow();
+    static std::uint64_t key_of(std::string_view email) noexcept;
+
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+};
+
+}  // namespace avara::validate

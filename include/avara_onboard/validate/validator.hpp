@@ -1,0 +1,48 @@
+#pragma once
+// Normalises and validates one roster row against the invite schema, producing the exact request
+// body, or one message that names every failing field and why.
+#include <cstddef>
+#include <string>
+
+#include "avara_onboard/read/roster.hpp"
+#include "avara_onboard/schema/schema.hpp"
+#include "avara_onboard/validate/config.hpp"
+
+namespace avara::validate {
+
+struct Invite {
+    std::string email;
+    std::string first_name;
+    std::string last_name;
+    std::string middle_name;   // empty: omitted from the JSON
+    std::string suffix1;       // empty: omitted
+    std::string suffix2;       // empty: omitted
+    std::string phone_number;  // digits only; empty: omitted
+    std::size_t clinic_role = 0;
+    schema::Level level = schema::Level::member;
+    bool can_manage_studies = false;
+    bool has_dashboard_access = false;
+
+    // The exact body of POST /v1/viewer/users.
+    void append_json(std::string& out) const;
+    std::string to_json() const;
+};
+
+class RowValidator {
+  public:
+    explicit RowValidator(const RosterMapping& mapping) : mapping_(mapping) {}
+
+    // True when the row is valid (`invite` filled). Otherwise false and `error` names every failing
+    // field. The buffers are reused, so a caller validating millions of rows allocates almost nothing.
+    bool validate(const read::RosterRow& row, Invite& invite, std::string& error) const;
+
+    // The HeaderOptions that this mapping implies for the roster reader.
+    read::HeaderOptions header_options() const;
+
+  private:
+    std::string_view effective(const read::RosterRow& row, schema::Field f) const;
+
+    const RosterMapping& mapping_;
+};
+
+}  // namespace avara::validate

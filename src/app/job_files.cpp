@@ -1,0 +1,48 @@
+#include "avara_onboard/app/job_files.hpp"
+
+#include <filesystem>
+
+namespace avara::app {
+
+namespace fs = std::filesystem;
+
+std::string default_report_path(const std::string& roster, report::Format format) {
+    fs::path p(roster);
+    p.replace_extension(format == report::Format::csv ? ".report.csv" : ".report.jsonl");
+    return p.string();
+}
+
+Result<validate::Config> load_optional_config(const std::optional<std::string>& path) {
+    if (!path)
+        return validate::Config{};
+    return validate::load_config(*path);
+}
+
+namespace {
+// Two names for one file: compare what they point at when both exist, else their normal forms.
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec;
+    if (fs::exists(a, ec) && fs::exists(b, ec))
+        return fs::equivalent(a, b, ec);
+    return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+}  // namespace
+
+Result<void> check_outputs_distinct(const std::string& roster, const std::vector<std::string>& outputs) {
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        if (outputs[i].empty())
+            continue;
+        if (same_file(roster, outputs[i])) {
+            return make_error(ErrorKind::usage,
+                              "output " + outputs[i] + " is the roster itself; it would be overwritten");
+        }
+        for (std::size_t j = i + 1; j < outputs.size(); ++j) {
+            if (!outputs[j].empty() && same_file(outputs[i], outputs[j])) {
+                return make_error(ErrorKind::usage, "two outputs are the same file: " + outputs[i]);
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace avara::app

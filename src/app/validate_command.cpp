@@ -1,0 +1,128 @@
+#include "avara_onboard/app/validate_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+
+#include "avara_onboard/app/job_files.hpp"
+#include "avara_onboard/report/summary.hpp"
+#include "avara_onboard/util/log.hpp"
+#include "avara_onboard/validate/validated_rows.hpp"
+
+namespace avara::app {
+
+CLI::App* add_validate_command(CLI::App& root, ValidateOptions& o) {
+    auto* cmd = root.add_subcommand("validate", "Check a roster against the invite schema; sends nothing");
+    cmd->add_option("roster", o.roster, "Roster CSV (first line is the header)")->required();
+    cmd->add_option("--report", o.report, "Per-row report [default: ROSTER.report.csv beside the input]");
+    cmd->add_option("--report-format", o.report_format, "Report format: csv or jsonl [default: csv]");
+    cmd->add_option("--summary", o.summary, "Also write a JSON summary (counts per status, duration, rate)");
+    cmd->add_option("--config", o.config, "TOML config: [columns], [values.FIELD], [defaults]");
+    cmd->add_option("--payloads", o.payloads,
+                    "Write the exact JSON body each valid row would send, one per line");
+    cmd->add_flag("-v,--verbose", o.verbose, "More detail on stderr");
+    cmd->add_flag("-q,--quiet", o.quiet, "Only errors on stderr");
+    cmd->footer(
+        "Exit codes: 0 every row valid, 1 some rows invalid or duplicate, 2 usage/config/input error.\n"
+        "Example:\n  avara-onboard validate staff.csv --config hr-export.toml --payloads "
+        "staff.payloads.jsonl");
+    return cmd;
+}
+
+namespace {
+
+int validate_or_throw(const ValidateOptions& o) {
+    const auto started = std::chrono::steady_clock::now();
+    auto config = load_optional_config(o.config);
+    if (!config)
+        throw AppError(config.error());
+    const auto& s = config->settings;
+
+    const auto format_text = pick<std::string>(o.report_format, s.report_format, "csv");
+    const auto format = report::parse_format(format_text);
+    if (!format)
+        throw AppError(ErrorKind::usage, "--report-format must be csv or jsonl, not '" + format_text + "'");
+    const auto report_path = pick<std::string>(o.report, s.report, default_report_path(o.roster, *format));
+    const auto summary_path = pick<std::string>(o.summary, s.summary, "");
+    const auto payloads_path = pick<std::string>(o.payloads, s.payloads, "");
+    if (auto r = check_outputs_distinct(o.roster, {report_path, summary_path, payloads_path}); !r) {
+        throw AppError(r.error());
+    }
+
+    auto rows = validate::ValidatedRows::open(o.roster, config->mapping);
+    if (!rows)
+        throw AppError(rows.error());
+    if (!(*rows)->unknown_columns().empty()) {
+        std::string names;
+        for (const auto& c : (*rows)->unknown_columns())
+            names += (names.empty() ? "" : ", ") + c;
+        log::warning("ignoring column(s) that map to no field: " + names);
+    }
+
+    auto writer = report::ReportWriter::create(report_path, *format, report::ReportWriter::Flush::batched);
+    if (!writer)
+        throw AppError(writer.error());
+    std::optional<OutputFile> payloads;
+    if (!payloads_path.empty()) {
+        auto file = OutputFile::open_private(payloads_path);
+        if (!file)
+            throw AppError(file.error());
+        payloads = std::move(*file);
+    }
+
+    report::Summary summary;
+    summary.command = "validate";
+    summary.roster = o.roster;
+    summary.report = report_path;
+    validate::ValidatedRow row;
+    report::RowResult result;
+    while ((*rows)->next(row)) {
+        result.row = row.row;
+        result.line = row.line;
+        result.email = row.email;
+        result.status = row.status;
+        result.error = row.error;
+        (*writer)->write(result);
+        summary.add(row.status);
+        if (row.status == report::Status::valid && payloads) {
+            row.invite.append_json(payloads->buffer());
+            payloads->buffer().push_back('\n');
+            payloads->maybe_flush();
+        } else if (row.status != report::Status::valid) {
+            log::debug("row " + std::to_string(row.row) + " (line " + std::to_string(row.line) +
+                       "): " + std::string(report::to_string(row.status)) + ": " + row.error);
+        }
+    }
+    (*writer)->close();
+    if (payloads)
+        payloads->close();
+
+    const bool all_valid = summary.count(report::Status::valid) == summary.rows();
+    summary.exit_code = all_valid ? exit_code::ok : exit_code::rows_failed;
+    summary.duration_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!summary_path.empty()) {
+        if (auto r = write_private_file(summary_path, summary.to_json()); !r)
+            throw AppError(r.error());
+    }
+    if (summary.rows() == 0)
+        log::warning("the roster has a header but no data rows");
+    log::info("validated " + summary.counts_line() + "; report: " + report_path);
+    return summary.exit_code;
+}
+
+}  // namespace
+
+int run_validate_command(const ValidateOptions& o) {
+    log::set_level(o.quiet ? log::Level::quiet : (o.verbose ? log::Level::verbose : log::Level::normal));
+    try {
+        return validate_or_throw(o);
+    } catch (const AppError& e) {
+        log::error(e.what());
+        return exit_code_for(e.kind());
+    } catch (const std::exception& e) {
+        log::error(std::string("unexpected: ") + e.what());
+        return exit_code::aborted;
+    }
+}
+
+}  // namespace avara::app

@@ -1,0 +1,87 @@
+#include "avara_onboard/report/report_writer.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include "test_files.hpp"
+
+using namespace avara;
+using namespace avara::report;
+
+TEST_SUITE_BEGIN("report");
+
+TEST_CASE("report::append_csv_line writes the contract's columns") {
+    std::string out;
+    RowResult r;
+    r.row = 3;
+    r.line = 4;
+    r.email = "a@b.org";
+    r.status = Status::invited;
+    r.http_status = 201;
+    r.user_id = "usr_0123";
+    r.attempts = 2;
+    append_csv_line(out, r);
+    CHECK(out == "3,4,a@b.org,invited,201,usr_0123,2,\n");
+}
+
+TEST_CASE("report::append_csv_line quotes and guards formula cells") {
+    std::string out;
+    RowResult r;
+    r.row = 1;
+    r.line = 2;
+    r.email = "=HYPERLINK(\"x\")";
+    r.status = Status::invalid;
+    r.error = "email: must contain exactly one '@', really";
+    append_csv_line(out, r);
+    CHECK(out ==
+          "1,2,\"'=HYPERLINK(\"\"x\"\")\",invalid,,,0,\"email: must contain exactly one '@', really\"\n");
+    for (const char* cell : {"=1", "+1", "-1", "@x", "\tx", "\rx"})
+        CHECK(needs_formula_guard(cell));
+    CHECK_FALSE(needs_formula_guard("a=1"));
+    CHECK_FALSE(needs_formula_guard(""));
+}
+
+TEST_CASE("report::append_jsonl_line carries the same keys") {
+    std::string out;
+    RowResult r;
+    r.row = 1;
+    r.line = 2;
+    r.email = "a@b.org";
+    r.status = Status::valid;
+    append_jsonl_line(out, r);
+    CHECK(
+        out ==
+        R"({"row":1,"line":2,"email":"a@b.org","status":"valid","http_status":null,"user_id":null,"attempts":0,"error":null})"
+        "\n");
+}
+
+TEST_CASE("report::ReportWriter writes the header, one line per row, mode 0600") {
+    TempDir dir;
+    const auto path = dir.file("r.csv");
+    auto writer = ReportWriter::create(path, Format::csv, ReportWriter::Flush::each_row);
+    REQUIRE(writer.has_value());
+    RowResult r;
+    r.row = 1;
+    r.line = 2;
+    r.email = "a@b.org";
+    r.status = Status::duplicate;
+    r.error = "duplicate of row 1 (same email)";
+    (*writer)->write(r);
+    // Flushed per row: visible before close.
+    CHECK(read_file(path) ==
+          std::string(csv_header) + "\n1,2,a@b.org,duplicate,,,0,duplicate of row 1 (same email)\n");
+    (*writer)->close();
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("report::parse_status and parse_format") {
+    for (Status s : all_statuses)
+        CHECK(parse_status(to_string(s)) == s);
+    CHECK_FALSE(parse_status("done"));
+    CHECK(parse_format("jsonl") == Format::jsonl);
+    CHECK_FALSE(parse_format("xml"));
+}
+
+TEST_SUITE_END();

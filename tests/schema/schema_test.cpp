@@ -1,0 +1,98 @@
+#include "avara_onboard/schema/schema.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace avara::schema;
+
+TEST_SUITE_BEGIN("schema");
+
+TEST_CASE("schema::field_from_header accepts camelCase, snake_case and words in any case") {
+    CHECK(field_from_header("firstName") == Field::first_name);
+    CHECK(field_from_header("first_name") == Field::first_name);
+    CHECK(field_from_header("First Name") == Field::first_name);
+    CHECK(field_from_header("FIRSTNAME") == Field::first_name);
+    CHECK(field_from_header("  Email ") == Field::email);
+    CHECK(field_from_header("Has Dashboard Access") == Field::has_dashboard_access);
+    CHECK(field_from_header("suffix1") == Field::suffix1);
+    CHECK(field_from_header("Suffix 2") == Field::suffix2);
+    CHECK(field_from_header("phone_number") == Field::phone_number);
+    CHECK_FALSE(field_from_header("Department").has_value());
+    CHECK_FALSE(field_from_header("").has_value());
+}
+
+TEST_CASE("schema::required fields are the contract's") {
+    CHECK(is_required(Field::email));
+    CHECK(is_required(Field::clinic_role));
+    CHECK(is_required(Field::has_dashboard_access));
+    CHECK_FALSE(is_required(Field::middle_name));
+    CHECK_FALSE(is_required(Field::phone_number));
+}
+
+TEST_CASE("schema::parse_clinic_role accepts display names, constants and spaced constants") {
+    CHECK(clinic_roles.size() == 21);
+    CHECK(parse_clinic_role("Physician Assistant") == 9u);
+    CHECK(parse_clinic_role("physician assistant") == 9u);
+    CHECK(parse_clinic_role("PHYSICIAN_ASSISTANT") == 9u);
+    CHECK(parse_clinic_role("PHYSICIAN ASSISTANT") == 9u);
+    CHECK(parse_clinic_role("  pacs administrator ") == 15u);
+    CHECK(parse_clinic_role("Other") == 20u);
+    CHECK_FALSE(parse_clinic_role("RN").has_value());
+    CHECK_FALSE(parse_clinic_role("").has_value());
+    CHECK_FALSE(parse_clinic_role(std::string(200, 'a')).has_value());
+    CHECK(clinic_role_from_display("Registered Nurse") == 11u);
+    CHECK_FALSE(clinic_role_from_display("registered nurse").has_value());
+}
+
+TEST_CASE("schema::check_email") {
+    CHECK_FALSE(check_email("a@b.co"));
+    CHECK_FALSE(check_email("dr.johnson+x@hospital.org"));
+    CHECK(check_email("") == std::string("is required"));
+    CHECK(check_email("a@@b.co").has_value());
+    CHECK(check_email("a@b@c.co").has_value());
+    CHECK(check_email("@b.co").has_value());
+    CHECK(check_email("a@bco").has_value());
+    CHECK(check_email("a@b.").has_value());
+    CHECK(check_email("a@.b").has_value());
+    CHECK(check_email("a b@c.co") == std::string("must not contain spaces"));
+    const std::string local(64, 'x');
+    const std::string long_email = local + "@" + std::string(190, 'd') + ".org";  // 64 + 1 + 194 = 259
+    CHECK(check_email(long_email).has_value());
+    const std::string max_email = local + "@" + std::string(185, 'd') + ".org";  // 254
+    CHECK(max_email.size() == 254);
+    CHECK_FALSE(check_email(max_email));
+}
+
+TEST_CASE("schema::parse_level refuses owner with its own reason") {
+    CHECK(parse_level("ADMIN").level == Level::admin);
+    CHECK(parse_level(" member ").level == Level::member);
+    auto owner = parse_level("Owner");
+    CHECK_FALSE(owner.level);
+    CHECK(owner.reason.find("owner cannot be invited") != std::string::npos);
+    CHECK(parse_level("guest").reason == "must be admin or member");
+    CHECK(level_from_wire("admin") == Level::admin);
+    CHECK_FALSE(level_from_wire("Admin").has_value());
+}
+
+TEST_CASE("schema::parse_bool") {
+    for (const char* t : {"true", "TRUE", "yes", "Y", "1"})
+        CHECK(parse_bool(t) == true);
+    for (const char* f : {"false", "No", "n", "0"})
+        CHECK(parse_bool(f) == false);
+    CHECK_FALSE(parse_bool("maybe").has_value());
+    CHECK_FALSE(parse_bool("").has_value());
+}
+
+TEST_CASE("schema::normalize_phone") {
+    CHECK(normalize_phone("+1 (555) 123-4567").digits == std::string("15551234567"));
+    CHECK(normalize_phone("555.123.4567").digits == std::string("5551234567"));
+    CHECK_FALSE(normalize_phone("555-1234").digits);
+    CHECK_FALSE(normalize_phone("1234567890123456").digits);
+    CHECK_FALSE(normalize_phone("++15551234567").digits);
+    CHECK_FALSE(normalize_phone("555123456x").digits);
+    CHECK_FALSE(normalize_phone("555+1234567").digits);
+    CHECK(normalize_phone("555-1234").reason.find("10 to 15") != std::string::npos);
+    CHECK_FALSE(check_wire_phone("5551234567"));
+    CHECK(check_wire_phone("+15551234567").has_value());
+}
+
+TEST_SUITE_END();
