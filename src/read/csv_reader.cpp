@@ -109,6 +109,9 @@ Result<std::unique_ptr<CsvReader>> CsvReader::open(const std::string& path, std:
 
 std::unique_ptr<CsvReader> CsvReader::from_fd(int fd, std::string name, std::size_t max_record_bytes,
                                               std::size_t read_chunk_bytes) {
+    if (fd < 0) {
+        throw AppError(ErrorKind::internal, "CsvReader::from_fd: no file descriptor for " + name);
+    }
     std::unique_ptr<CsvReader> reader(
         new CsvReader(fd, std::move(name), {}, max_record_bytes, read_chunk_bytes));
     struct stat st {};

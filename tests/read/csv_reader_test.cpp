@@ -539,6 +539,10 @@ TEST_CASE("read::CsvReader throws AppError(input) when a read fails") {
     }
 }
 
+TEST_CASE("read::CsvReader::from_fd refuses a negative descriptor") {
+    CHECK_THROWS_AS(CsvReader::from_fd(-1, "nothing"), AppError);
+}
+
 TEST_CASE("read::CsvReader reports progress") {
     auto reader = CsvReader::from_string("a,b\n\n\"c\nd\"\n");
     CHECK(reader->total_bytes() == 11u);

@@ -41,7 +41,8 @@ class CsvReader {
     static Result<std::unique_ptr<CsvReader>> open(const std::string& path,
                                                    std::size_t max_record_bytes = default_max_record_bytes,
                                                    std::size_t read_chunk_bytes = default_read_chunk_bytes);
-    // Takes ownership of `fd` (closed by the destructor); `name` is used in error messages.
+    // Takes ownership of `fd` (closed by the destructor); `name` is used in error messages. A negative
+    // fd is a caller's bug: AppError(ErrorKind::internal).
     static std::unique_ptr<CsvReader> from_fd(int fd, std::string name,
                                               std::size_t max_record_bytes = default_max_record_bytes,
                                               std::size_t read_chunk_bytes = default_read_chunk_bytes);
