@@ -1,0 +1,171 @@
+#include "avara_onboard/report/ordered_report.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace avara::report {
+
+namespace {
+
+constexpr std::size_t min_ring_size = 64;
+
+std::size_t ring_size_for(std::uint64_t span) {
+    std::size_t size = min_ring_size;
+    while (size < span)
+        size *= 2;
+    return size;
+}
+
+// The journal may only go once the report's lines are on disk, not just in the page cache: otherwise
+// a power cut right after finish() could lose rows that only the journal held.
+void sync_path(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        throw AppError(ErrorKind::io, "cannot reopen " + path + " to sync it: " + std::strerror(errno));
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0)
+        throw AppError(ErrorKind::io, "cannot sync " + path + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<OrderedReport>> OrderedReport::create(const std::string& path, Format format) {
+    auto writer = ReportWriter::create(path, format, ReportWriter::Flush::each_row);
+    if (!writer)
+        return writer.error();
+    auto journal = OutputFile::open_private(path + ".pending", OutputFile::Mode::truncate);
+    if (!journal)
+        return journal.error();
+    return std::unique_ptr<OrderedReport>(new OrderedReport(std::move(*writer), std::move(*journal), format));
+}
+
+OrderedReport::OrderedReport(std::unique_ptr<ReportWriter> writer, OutputFile journal, Format format)
+    : writer_(std::move(writer)), journal_(std::move(journal)), format_(format) {}
+
+void OrderedReport::check_row(std::uint64_t row, const char* what) {
+    if (finished_)
+        throw AppError(ErrorKind::internal, std::string("report: ") + what + " after finish()");
+    if (row < next_) {
+        throw AppError(ErrorKind::internal, std::string("report: ") + what + " of row " +
+                                                std::to_string(row) +
+                                                ", which is already written or skipped");
+    }
+}
+
+OrderedReport::Slot& OrderedReport::slot_for(std::uint64_t row) {
+    const std::uint64_t span = row - next_ + 1;
+    if (span > ring_.size()) {
+        std::vector<Slot> grown(ring_size_for(span));
+        const std::size_t old_mask = ring_.size() - 1;
+        const std::size_t new_mask = grown.size() - 1;
+        for (std::uint64_t r = next_; r < next_ + ring_.size(); ++r)
+            grown[r & new_mask] = std::move(ring_[r & old_mask]);
+        ring_ = std::move(grown);
+    }
+    return ring_[row & (ring_.size() - 1)];
+}
+
+void OrderedReport::write_journal(const RowResult& r) {
+    auto& buffer = journal_.buffer();
+    if (format_ == Format::csv) {
+        append_csv_line(buffer, r);
+    } else {
+        append_jsonl_line(buffer, r);
+    }
+    journal_.flush();
+}
+
+void OrderedReport::drain() {
+    if (ring_.empty())
+        return;
+    const std::size_t mask = ring_.size() - 1;
+    for (;;) {
+        Slot& s = ring_[next_ & mask];
+        if (s.state == SlotState::empty)
+            return;
+        if (s.state == SlotState::completed) {
+            writer_->write(s.result);
+            --buffered_;
+            // Give the strings back: a long-held window must not keep its peak memory.
+            s.result = RowResult{};
+        }
+        s.state = SlotState::empty;
+        ++next_;
+    }
+}
+
+void OrderedReport::complete(RowResult result) {
+    const std::uint64_t row = result.row;
+    check_row(row, "complete()");
+    if (row == next_) {
+        // Its slot may hold nothing else: the front row has never been stored ahead.
+        writer_->write(result);
+        ++next_;
+        if (row > highest_)
+            highest_ = row;
+        drain();
+        return;
+    }
+    Slot& s = slot_for(row);
+    if (s.state != SlotState::empty) {
+        throw AppError(ErrorKind::internal,
+                       "report: complete() of row " + std::to_string(row) + ", which is already finished");
+    }
+    // Journal first: a row is only held in memory once it is safe on disk.
+    write_journal(result);
+    s.result = std::move(result);
+    s.state = SlotState::completed;
+    ++buffered_;
+    if (row > highest_)
+        highest_ = row;
+}
+
+void OrderedReport::skip(std::uint64_t row) {
+    check_row(row, "skip()");
+    if (row == next_) {
+        ++next_;
+        if (row > highest_)
+            highest_ = row;
+        drain();
+        return;
+    }
+    Slot& s = slot_for(row);
+    if (s.state != SlotState::empty) {
+        throw AppError(ErrorKind::internal,
+                       "report: skip() of row " + std::to_string(row) + ", which is already finished");
+    }
+    s.state = SlotState::skipped;
+    if (row > highest_)
+        highest_ = row;
+}
+
+void OrderedReport::finish() {
+    if (finished_)
+        return;
+    if (!ring_.empty()) {
+        const std::size_t mask = ring_.size() - 1;
+        for (; next_ <= highest_; ++next_) {
+            Slot& s = ring_[next_ & mask];
+            if (s.state == SlotState::completed) {
+                writer_->write(s.result);
+                --buffered_;
+                s.result = RowResult{};
+            }
+            s.state = SlotState::empty;
+        }
+    }
+    finished_ = true;
+    writer_->close();
+    sync_path(writer_->path());
+    journal_.close();
+    if (::unlink(journal_.path().c_str()) != 0 && errno != ENOENT)
+        throw AppError(ErrorKind::io, "cannot remove " + journal_.path() + ": " + std::strerror(errno));
+}
+
+}  // namespace avara::report
