@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "avara_onboard/app/demo_command.hpp"
+#include "avara_onboard/app/mock_server_command.hpp"
+#include "avara_onboard/app/run_command.hpp"
 #include "avara_onboard/app/validate_command.hpp"
 #include "avara_onboard/util/error.hpp"
 #include "avara_onboard/util/log.hpp"
@@ -30,8 +33,14 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "avara-onboard " AVARA_VERSION);
     app.require_subcommand(1);
 
+    RunOptions run_options;
+    auto* run_cmd = add_run_command(app, run_options);
     ValidateOptions validate_options;
     auto* validate_cmd = add_validate_command(app, validate_options);
+    MockServerCommand mock_options;
+    auto* mock_cmd = add_mock_server_command(app, mock_options);
+    DemoOptions demo_options;
+    auto* demo_cmd = add_demo_command(app, demo_options);
 
     try {
         app.parse(argc, argv);
@@ -41,8 +50,14 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (run_cmd->parsed())
+            return run_run_command(run_options);
         if (validate_cmd->parsed())
             return run_validate_command(validate_options);
+        if (mock_cmd->parsed())
+            return run_mock_server_command(mock_options);
+        if (demo_cmd->parsed())
+            return run_demo_command(demo_options);
     } catch (const std::exception& e) {
         log::error(std::string("unexpected: ") + e.what());
         return exit_code::aborted;

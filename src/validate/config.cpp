@@ -71,7 +71,9 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
 
     Config cfg;
     auto& s = cfg.settings;
-    for (auto&& [key_node, node] : root) {
+    for (auto&& entry : root) {
+        const auto& key_node = entry.first;
+        auto& node = entry.second;
         const std::string key = canonical_key(key_node.str());
         const std::string at = where(source, node);
         auto want_string = [&](std::optional<std::string>& slot, bool is_path) -> std::optional<Error> {

@@ -1,0 +1,73 @@
+#pragma once
+// The concurrent part of `run`: N worker coroutines on one io_context thread pull validated rows one
+// at a time (so read-ahead is bounded by construction), send each valid row under the shared rate
+// limiter with retries, and hand every outcome to the ordered report. Asio stays in the .cpp.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "avara_onboard/flow/retry_policy.hpp"
+#include "avara_onboard/net/base_url.hpp"
+#include "avara_onboard/report/ordered_report.hpp"
+#include "avara_onboard/report/resume_store.hpp"
+#include "avara_onboard/report/summary.hpp"
+#include "avara_onboard/util/error.hpp"
+#include "avara_onboard/validate/validated_rows.hpp"
+
+namespace avara::net {
+class TlsClientContext;
+}
+
+namespace avara::send {
+
+enum class ProgressMode {
+    none,      // --quiet
+    live,      // a terminal: one line redrawn in place
+    periodic,  // a log or cron mail: a plain line every few seconds
+};
+
+struct EngineConfig {
+    net::BaseUrl base;
+    std::shared_ptr<net::TlsClientContext> tls;  // null only for http
+    std::string api_key;
+    unsigned concurrency = 8;
+    double rate = 10;  // requests per second, retries and lookups included; 0 = unlimited
+    flow::RetryParams retry;
+    std::chrono::milliseconds timeout{30000};
+    // How many finished rows may wait for an earlier, slower row before readers pause: bounds memory.
+    std::size_t max_out_of_order = 8192;
+    bool handle_signals = true;
+    ProgressMode progress = ProgressMode::none;
+    std::chrono::milliseconds progress_interval{5000};
+};
+
+struct EngineResult {
+    std::optional<Error> abort;  // why the run stopped early (auth, tls, interrupted, a wait too long, io)
+    std::uint64_t requests = 0;
+    std::uint64_t retries = 0;
+    std::uint64_t skipped_by_resume = 0;
+    std::uint64_t connections_opened = 0;
+};
+
+class RunEngine {
+  public:
+    // Everything passed by reference must outlive run().
+    RunEngine(EngineConfig config, validate::ValidatedRows& rows, report::OrderedReport& report,
+              const report::ResumeStore* resume, report::Summary& summary);
+    ~RunEngine();
+    RunEngine(const RunEngine&) = delete;
+    RunEngine& operator=(const RunEngine&) = delete;
+
+    // Runs to the end of the roster or until stopped; every row read gets its line in the report.
+    // Never throws: failures come back in EngineResult::abort.
+    EngineResult run();
+
+    struct Impl;
+
+  private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace avara::send

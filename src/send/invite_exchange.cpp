@@ -1,0 +1,155 @@
+#include "avara_onboard/send/invite_exchange.hpp"
+
+#include <openssl/evp.h>
+#include <simdjson.h>
+
+#include "avara_onboard/util/error.hpp"
+#include "avara_onboard/util/text.hpp"
+
+namespace avara::send {
+
+std::string idempotency_key(std::string_view email) {
+    const std::string lowered = text::to_lower(email);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(lowered.data(), lowered.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+        throw AppError(ErrorKind::internal, "SHA-256 is unavailable in this OpenSSL");
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string key = "avara-onboard-";
+    for (unsigned int i = 0; i < length; ++i) {
+        key.push_back(hex[digest[i] >> 4]);
+        key.push_back(hex[digest[i] & 0xF]);
+    }
+    return key;
+}
+
+namespace {
+void add_common_headers(net::HttpRequest& request, std::string_view api_key) {
+    request.headers.push_back({"Authorization", "Bearer " + std::string(api_key)});
+    request.headers.push_back({"Accept", "application/json"});
+    request.headers.push_back({"User-Agent", std::string(user_agent)});
+}
+}  // namespace
+
+net::HttpRequest invite_request(std::string body, std::string_view email, std::string_view api_key) {
+    net::HttpRequest request;
+    request.method = "POST";
+    request.target = std::string(users_path);
+    add_common_headers(request, api_key);
+    request.headers.push_back({"Content-Type", "application/json"});
+    request.headers.push_back({"Idempotency-Key", idempotency_key(email)});
+    request.body = std::move(body);
+    return request;
+}
+
+std::string percent_encode(std::string_view text) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size() * 3);
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                c == '-' || c == '.' || c == '_' || c == '~';
+        if (unreserved) {
+            out.push_back(ch);
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xF]);
+        }
+    }
+    return out;
+}
+
+net::HttpRequest lookup_request(std::string_view email, std::string_view api_key) {
+    net::HttpRequest request;
+    request.method = "GET";
+    request.target = std::string(users_path) + "?email=" + percent_encode(email) + "&limit=1";
+    add_common_headers(request, api_key);
+    return request;
+}
+
+namespace {
+// simdjson needs padding after the document; the reply body is copied once into a padded string.
+struct ParsedBody {
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    bool ok = false;
+    explicit ParsedBody(std::string_view body) {
+        auto result = parser.parse(simdjson::padded_string(body));
+        ok = result.error() == simdjson::SUCCESS;
+        if (ok)
+            root = result.value_unsafe();
+    }
+};
+
+std::optional<std::string> string_field(simdjson::dom::element object, std::string_view key) {
+    std::string_view value;
+    if (object[key].get_string().get(value) != simdjson::SUCCESS)
+        return std::nullopt;
+    return std::string(value);
+}
+
+std::string one_line(std::string_view text, std::size_t limit) {
+    std::string out;
+    for (char c : text.substr(0, limit))
+        out.push_back((c == '\n' || c == '\r' || c == '\t') ? ' ' : c);
+    if (text.size() > limit)
+        out.append("...");
+    return out;
+}
+}  // namespace
+
+std::optional<std::string> user_id_from_invite(std::string_view body) {
+    ParsedBody parsed(body);
+    if (!parsed.ok)
+        return std::nullopt;
+    return string_field(parsed.root, "userId");
+}
+
+std::optional<std::string> user_id_from_lookup(std::string_view body, std::string_view email) {
+    ParsedBody parsed(body);
+    if (!parsed.ok)
+        return std::nullopt;
+    simdjson::dom::array users;
+    if (parsed.root["users"].get_array().get(users) != simdjson::SUCCESS)
+        return std::nullopt;
+    for (simdjson::dom::element user : users) {
+        auto user_email = string_field(user, "email");
+        if (user_email && text::iequals(*user_email, email))
+            return string_field(user, "userId");
+    }
+    return std::nullopt;
+}
+
+std::string server_message(unsigned status, std::string_view body) {
+    std::string out = "HTTP " + std::to_string(status);
+    ParsedBody parsed(body);
+    if (!parsed.ok) {
+        const auto trimmed = text::trim(body);
+        if (!trimmed.empty())
+            out += ": " + one_line(trimmed, 200);
+        return out;
+    }
+    if (auto message = string_field(parsed.root, "message"))
+        out += ": " + one_line(*message, 200);
+    simdjson::dom::array errors;
+    if (parsed.root["errors"].get_array().get(errors) == simdjson::SUCCESS) {
+        std::string details;
+        for (simdjson::dom::element e : errors) {
+            auto field = string_field(e, "field");
+            auto message = string_field(e, "message");
+            if (!field && !message)
+                continue;
+            if (!details.empty())
+                details += "; ";
+            details += field.value_or("?") + ": " + message.value_or("invalid");
+        }
+        if (!details.empty())
+            out += " (" + one_line(details, 300) + ")";
+    }
+    return out;
+}
+
+}  // namespace avara::send
