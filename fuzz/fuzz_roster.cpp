@@ -1,20 +1,36 @@
-// libFuzzer target for the roster input path. For now it drives the CSV reader; the roster validator
-// will be added on top of it.
+// libFuzzer target for the roster input path: the CSV reader, then the whole validation stage.
 //
-// Each input is parsed twice, once in one big read and once in tiny reads, and the two parses must
-// agree exactly: where reads fall is invisible to the caller. Every record must also keep the reader's
-// promises (lines strictly increasing, errors carry a line and no cells, no record over the limit, the
-// buffer bounded by the limit), and a good record's cells, written back as CSV, must read back the same.
+// CSV reader: each input is parsed twice, once in one big read and once in tiny reads, and the two
+// parses must agree exactly: where reads fall is invisible to the caller. Every record must also keep
+// the reader's promises (lines strictly increasing, errors carry a line and no cells, no record over
+// the limit, the buffer bounded by the limit), and a good record's cells, written back as CSV, must
+// read back the same.
+//
+// Validation (validate::ValidatedRows): random bytes almost never form a header that names every
+// required column, so the first input byte picks a mode: even bytes put a valid header in front of the
+// rest of the input (odd bytes use the input as it is, which keeps the plain CSV seeds meaningful), and
+// bit 1 swaps the standard mapping for one with a renamed column, value maps and defaults, as a config
+// file would give. Every row must then keep the stage's promises: rows and lines strictly increasing,
+// a valid row has no error and a body that is well-formed JSON agreeing with the schema, an invalid or
+// duplicate row says why, and the outcome does not depend on how reads fall.
 #include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "avara_onboard/read/csv_reader.hpp"
+#include "avara_onboard/report/row_result.hpp"
+#include "avara_onboard/schema/schema.hpp"
+#include "avara_onboard/util/text.hpp"
+#include "avara_onboard/validate/config.hpp"
+#include "avara_onboard/validate/validated_rows.hpp"
 
 namespace {
 
@@ -23,6 +39,8 @@ using avara::read::CsvRecord;
 
 // Small, so the fuzzer reaches the over-limit paths with short inputs.
 constexpr std::size_t max_record = 64;
+// The validation stage needs room for the header put in front of the input.
+constexpr std::size_t validate_max_record = 512;
 
 [[noreturn]] void broken(const char* what, int line) {
     std::fprintf(stderr, "fuzz_roster: invariant broken at line %d: %s\n", line, what);
@@ -98,6 +116,168 @@ std::string write_back(const std::vector<Seen>& records, std::vector<std::vector
     return out;
 }
 
+using avara::report::Status;
+using avara::schema::Field;
+using avara::validate::RosterMapping;
+using avara::validate::ValidatedRow;
+using avara::validate::ValidatedRows;
+
+constexpr std::string_view standard_header =
+    "email,first_name,last_name,middle_name,suffix1,suffix2,clinic_role,level,can_manage_studies,"
+    "has_dashboard_access,phone_number\n";
+// For the configured mapping: email under another name, level and the booleans left to defaults.
+constexpr std::string_view mapped_header = "Work E-mail,First Name,lastName,Job,Phone,Access\n";
+
+RosterMapping make_mapped() {
+    RosterMapping m;
+    auto at = [](Field f) { return static_cast<std::size_t>(f); };
+    m.column_header[at(Field::email)] = "work e-mail";
+    m.column_header[at(Field::clinic_role)] = "Job";
+    m.column_header[at(Field::phone_number)] = "Phone";
+    m.column_header[at(Field::has_dashboard_access)] = "Access";
+    m.value_map[at(Field::clinic_role)] = {{"RN", "Registered Nurse"}, {"", "Other"}, {"x", "Janitor"}};
+    m.value_map[at(Field::level)] = {{"boss", "admin"}};
+    m.value_map[at(Field::has_dashboard_access)] = {{"full", "yes"}, {"none", "no"}};
+    m.defaults[at(Field::level)] = "member";
+    m.defaults[at(Field::can_manage_studies)] = " no ";
+    m.defaults[at(Field::suffix1)] = "PhD";
+    return m;
+}
+
+const RosterMapping& mapping_for(bool mapped) {
+    static const RosterMapping standard;
+    static const RosterMapping configured = make_mapped();
+    return mapped ? configured : standard;
+}
+
+std::string_view view(const boost::json::string& s) {
+    return {s.data(), s.size()};
+}
+
+std::string_view json_string(const boost::json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    FUZZ_CHECK(v != nullptr && v->is_string());
+    return view(v->get_string());
+}
+
+// A valid row's body must parse as JSON and say what the schema allows.
+void check_body(const ValidatedRow& r) {
+    const std::string body = r.invite.to_json();
+    boost::system::error_code ec;
+    const boost::json::value doc = boost::json::parse(body, ec);
+    FUZZ_CHECK(!ec);
+    FUZZ_CHECK(doc.is_object());
+    const auto& o = doc.get_object();
+    FUZZ_CHECK(json_string(o, "email") == r.email);
+    FUZZ_CHECK(!avara::schema::check_email(r.email));
+    FUZZ_CHECK(!json_string(o, "firstName").empty());
+    FUZZ_CHECK(!json_string(o, "lastName").empty());
+    FUZZ_CHECK(avara::schema::clinic_role_from_display(json_string(o, "clinicRole")).has_value());
+    const auto level = json_string(o, "level");
+    FUZZ_CHECK(level == "admin" || level == "member");
+    const auto* manage = o.if_contains("canManageStudies");
+    const auto* dashboard = o.if_contains("hasDashboardAccess");
+    FUZZ_CHECK(manage != nullptr && manage->is_bool());
+    FUZZ_CHECK(dashboard != nullptr && dashboard->is_bool());
+    FUZZ_CHECK(level != "admin" || dashboard->get_bool());
+    for (std::string_view optional : {"middleName", "suffix1", "suffix2"}) {
+        if (const auto* v = o.if_contains(optional)) {
+            FUZZ_CHECK(v->is_string() && !v->get_string().empty());
+        }
+    }
+    if (const auto* phone = o.if_contains("phoneNumber")) {
+        FUZZ_CHECK(phone->is_string());
+        const std::string_view digits = view(phone->get_string());
+        FUZZ_CHECK(digits.size() >= 10 && digits.size() <= 15);
+        FUZZ_CHECK(std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }));
+    }
+}
+
+struct Validated {
+    std::uint64_t row = 0;
+    std::uint64_t line = 0;
+    Status status = Status::invalid;
+    std::string email;
+    std::string error;
+    std::string body;
+    bool operator==(const Validated&) const = default;
+};
+
+// Empty when the header is refused (a legitimate outcome for arbitrary bytes).
+std::optional<std::vector<Validated>> validate_all(const std::string& input, const RosterMapping& mapping,
+                                                   std::size_t chunk) {
+    auto opened = ValidatedRows::open(CsvReader::from_string(input, validate_max_record, chunk), mapping);
+    if (!opened) {
+        FUZZ_CHECK(!opened.error().message.empty());
+        return std::nullopt;
+    }
+    ValidatedRows& rows = **opened;
+    std::vector<Validated> out;
+    ValidatedRow r;
+    std::uint64_t last_line = 0;
+    while (rows.next(r)) {
+        FUZZ_CHECK(r.row == out.size() + 1);  // every data record is a row, broken ones included
+        FUZZ_CHECK(r.line > last_line);
+        last_line = r.line;
+        switch (r.status) {
+            case Status::valid:
+                FUZZ_CHECK(r.error.empty());
+                check_body(r);
+                break;
+            case Status::duplicate:
+                FUZZ_CHECK(r.error.find("duplicate of row ") != std::string::npos);
+                FUZZ_CHECK(!avara::schema::check_email(r.email));
+                break;
+            case Status::invalid:
+                FUZZ_CHECK(!r.error.empty());
+                break;
+            default:
+                broken("a status only `run` may give", __LINE__);
+        }
+        out.push_back({r.row, r.line, r.status, r.email, r.error,
+                       r.status == Status::valid ? r.invite.to_json() : std::string()});
+    }
+    FUZZ_CHECK(rows.bytes_consumed() == input.size());
+    FUZZ_CHECK(!rows.next(r));
+    return out;
+}
+
+// The first row of an email is never a duplicate, and a duplicate names an earlier row.
+void check_duplicates(const std::vector<Validated>& rows) {
+    for (const Validated& v : rows) {
+        if (v.status != Status::duplicate) {
+            continue;
+        }
+        const auto at = v.error.find("duplicate of row ");
+        const std::uint64_t first = std::strtoull(v.error.c_str() + at + 17, nullptr, 10);
+        FUZZ_CHECK(first >= 1 && first < v.row);
+        FUZZ_CHECK(rows[first - 1].status != Status::duplicate);
+        FUZZ_CHECK(avara::text::iequals(rows[first - 1].email, v.email));
+    }
+}
+
+void fuzz_validation(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) {
+        return;
+    }
+    const bool with_header = data[0] % 2 == 0;
+    const bool mapped = (data[0] & 2) != 0;
+    std::string input;
+    if (with_header) {
+        input = mapped ? mapped_header : standard_header;
+    }
+    input.append(reinterpret_cast<const char*>(data + 1), size - 1);
+    const RosterMapping& mapping = mapping_for(mapped);
+
+    const auto whole = validate_all(input, mapping, 1u << 16);
+    const auto chunked = validate_all(input, mapping, 1 + size % 7);
+    FUZZ_CHECK(whole.has_value() == chunked.has_value());
+    if (whole) {
+        FUZZ_CHECK(*whole == *chunked);
+        check_duplicates(*whole);
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -115,5 +295,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(!again[i].error);
         FUZZ_CHECK(again[i].cells == expected[i]);
     }
+
+    fuzz_validation(data, size);
     return 0;
 }
