@@ -85,6 +85,8 @@ asio::awaitable<Exchange> write_and_read(Stream& stream, beast::tcp_stream& lowe
     http::response_parser<http::string_body> parser;
     parser.header_limit(header_limit);
     parser.body_limit(static_cast<std::uint64_t>(body_limit));
+    // A reply to HEAD announces a body it does not send; waiting for it would stall until the deadline.
+    parser.skip(request.method() == http::verb::head);
     lowest.expires_at(deadline);
     auto read = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
     out.ec = std::get<0>(read);

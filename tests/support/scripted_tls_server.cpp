@@ -175,8 +175,17 @@ struct ScriptedTlsServer::Impl {
             res.body() = std::move(step.body);
             res.keep_alive(req.keep_alive() && res.keep_alive());
             res.prepare_payload();
-            auto written = co_await http::async_write(stream, res, tuple_awaitable);
-            if (std::get<0>(written) || step.close_after || !res.keep_alive()) {
+            beast::error_code write_ec;
+            if (req.method() == http::verb::head) {
+                // The headers announce the body's length; the body itself is never sent.
+                http::response_serializer<http::string_body> serializer(res);
+                auto written = co_await http::async_write_header(stream, serializer, tuple_awaitable);
+                write_ec = std::get<0>(written);
+            } else {
+                auto written = co_await http::async_write(stream, res, tuple_awaitable);
+                write_ec = std::get<0>(written);
+            }
+            if (write_ec || step.close_after || !res.keep_alive()) {
                 // A bare TCP close, no close_notify: what servers do with idle keep-alive connections.
                 beast::error_code ec;
                 lowest.socket().shutdown(tcp::socket::shutdown_both, ec);
