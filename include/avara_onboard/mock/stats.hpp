@@ -1,0 +1,36 @@
+#pragma once
+// What the mock server saw, for tests and demos to check a client's behaviour against: the same
+// figures are served by `GET /__admin/stats` while it runs and written to `--state-file` on stop.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace avara::mock {
+
+struct EmailStats {
+    std::uint32_t attempts = 0;  // POSTs whose body parsed to this email, whatever their answer
+    std::string user_id;         // empty until the server created the user
+};
+
+struct Stats {
+    std::uint64_t users_created = 0;
+    std::uint64_t total_requests = 0;        // API requests; /__admin is not counted
+    std::uint32_t max_in_flight = 0;         // most requests read but not yet answered, at once
+    std::uint32_t max_posts_per_second = 0;  // most POSTs that arrived within any 1-second window
+    // Connections closed without an answer, before the request was carried out / after it was
+    // (a POST then has created its user, unless its answer would have been an error).
+    std::uint64_t dropped_before_create = 0;
+    std::uint64_t dropped_after_create = 0;
+    std::map<int, std::uint64_t> responses;                 // answers sent, by HTTP status
+    std::map<std::string, EmailStats, std::less<>> emails;  // keyed by the ASCII-lowercased email
+
+    std::uint64_t responses_with(int status) const;
+    std::uint32_t attempts(std::string_view email) const;  // any case; 0 when never seen
+    // {"usersCreated", "totalRequests", "maxInFlight", "maxPostsPerSecond",
+    //  "dropped": {"beforeCreate", "afterCreate"}, "responses": {"201": n, ...},
+    //  "emails": {"a@b.org": {"attempts": n, "userId": "usr_..." | null}, ...}}
+    std::string to_json() const;
+};
+
+}  // namespace avara::mock

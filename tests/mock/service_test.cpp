@@ -1,0 +1,483 @@
+#include "avara_onboard/mock/service.hpp"
+
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include <regex>
+#include <set>
+
+using namespace avara::mock;
+using namespace std::chrono_literals;
+using Clock = Service::Clock;
+
+TEST_SUITE_BEGIN("mock");
+
+namespace {
+
+const Clock::time_point t0 = Clock::time_point{} + 1000h;
+
+std::string body_for(const std::string& email, const std::string& extra = "") {
+    return R"({"email":")" + email +
+           R"(","firstName":"Ada","lastName":"Lovelace","clinicRole":"Radiologist",)" +
+           R"("level":"member","canManageStudies":true,"hasDashboardAccess":true)" + extra + "}";
+}
+
+struct Call {
+    std::string method = "POST";
+    std::string target = "/v1/viewer/users";
+    std::string authorization = "Bearer test-key";
+    std::string idempotency_key;
+    std::string body;
+    bool too_large = false;
+
+    Request request() const {
+        return Request{method, target, authorization, idempotency_key, body, too_large};
+    }
+};
+
+Call post(const std::string& email, const std::string& key = "") {
+    Call c;
+    c.body = body_for(email);
+    c.idempotency_key = key;
+    return c;
+}
+
+Call get(const std::string& target) {
+    Call c;
+    c.method = "GET";
+    c.target = target;
+    return c;
+}
+
+Reply handle(Service& s, const Call& c, Clock::time_point now = t0) {
+    return s.handle(c.request(), now);
+}
+
+simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& json) {
+    simdjson::dom::element doc;
+    REQUIRE_MESSAGE(!parser.parse(json).get(doc), json);
+    return doc;
+}
+
+std::string str(simdjson::dom::element e) {
+    return std::string(std::string_view(e));
+}
+
+Service::Options with_faults(FaultOptions f) {
+    return Service::Options{std::nullopt, f};
+}
+
+}  // namespace
+
+TEST_CASE("mock::Service creates a user and answers 201 with the full user object") {
+    Service s({});
+    const Reply r = handle(s, post("Ada@Example.org"));
+    REQUIRE(r.status == 201);
+    CHECK_FALSE(r.drop);
+    simdjson::dom::parser parser;
+    const auto user = parse(parser, r.body);
+    const std::string id = str(user["userId"]);
+    CHECK(std::regex_match(id, std::regex("usr_[0-9a-f]{32}")));
+    CHECK(str(user["email"]) == "Ada@Example.org");  // as sent, not folded
+    CHECK(str(user["firstName"]) == "Ada");
+    CHECK(str(user["lastName"]) == "Lovelace");
+    CHECK(str(user["clinicRole"]) == "Radiologist");
+    CHECK(str(user["level"]) == "member");
+    CHECK(bool(user["canManageStudies"]));
+    CHECK(bool(user["hasDashboardAccess"]));
+    CHECK(str(user["invitedSource"]) == "api");
+    CHECK(user["lastLoginAt"].is_null());
+    CHECK(std::regex_match(str(user["createdAt"]), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
+    // Optional fields appear only when given.
+    CHECK(user["middleName"].error() == simdjson::NO_SUCH_FIELD);
+    CHECK(user["phoneNumber"].error() == simdjson::NO_SUCH_FIELD);
+
+    Call full;
+    full.body = body_for("grace@example.org",
+                         R"(,"middleName":"B","suffix1":"MD","suffix2":"PhD","phoneNumber":"5551234567")");
+    const auto r2 = handle(s, full);
+    REQUIRE(r2.status == 201);
+    const auto user2 = parse(parser, r2.body);
+    CHECK(str(user2["middleName"]) == "B");
+    CHECK(str(user2["suffix1"]) == "MD");
+    CHECK(str(user2["suffix2"]) == "PhD");
+    CHECK(str(user2["phoneNumber"]) == "5551234567");
+
+    const auto stats = s.stats();
+    CHECK(stats.users_created == 2);
+    CHECK(stats.responses_with(201) == 2);
+    CHECK(stats.attempts("ada@example.org") == 1);
+    CHECK(stats.emails.at("ada@example.org").user_id == id);
+}
+
+TEST_CASE("mock::Service refuses requests without the right bearer key") {
+    SUBCASE("without --api-key any non-empty bearer key will do") {
+        Service s({});
+        for (const char* auth : {"", "Bearer", "Bearer ", "Basic abc", "Bearerabc"}) {
+            CAPTURE(auth);
+            Call c = post("a@b.org");
+            c.authorization = auth;
+            const auto r = handle(s, c);
+            CHECK(r.status == 401);
+            CHECK(r.body.find("\"message\"") != std::string::npos);
+        }
+        Call c = post("a@b.org");
+        c.authorization = "bearer anything";
+        CHECK(handle(s, c).status == 201);
+    }
+    SUBCASE("with --api-key only that key") {
+        Service s({std::string("s3cret"), {}});
+        Call c = post("a@b.org");
+        c.authorization = "Bearer wrong";
+        CHECK(handle(s, c).status == 401);
+        c.authorization = "Bearer s3cret";
+        CHECK(handle(s, c).status == 201);
+        // A refused POST is still an attempt for its email: the client sent it.
+        CHECK(s.stats().attempts("a@b.org") == 2);
+        CHECK(s.stats().responses_with(401) == 1);
+    }
+}
+
+TEST_CASE("mock::Service answers 409 for an email it holds, in any case, and replays an idempotent retry") {
+    Service s({});
+    const auto created = handle(s, post("ada@example.org", "key-1"));
+    REQUIRE(created.status == 201);
+
+    const auto conflict = handle(s, post("ADA@example.org", "key-2"));
+    CHECK(conflict.status == 409);
+    CHECK(conflict.body.find("already exists") != std::string::npos);
+    CHECK(handle(s, post("ada@example.org")).status == 409);
+
+    const auto replay = handle(s, post("ada@example.org", "key-1"));
+    CHECK(replay.status == 201);
+    CHECK(replay.body == created.body);  // byte for byte
+
+    const auto stats = s.stats();
+    CHECK(stats.users_created == 1);
+    CHECK(stats.attempts("ada@example.org") == 4);
+    CHECK(stats.responses_with(201) == 2);
+    CHECK(stats.responses_with(409) == 2);
+
+    SUBCASE("a user created without a key is never replayed") {
+        Service s2({});
+        REQUIRE(handle(s2, post("x@example.org")).status == 201);
+        CHECK(handle(s2, post("x@example.org")).status == 409);
+    }
+}
+
+TEST_CASE("mock::Service answers 400 with every failing field") {
+    Service s({});
+    Call c;
+    c.body = R"({"email":"bad","firstName":"","clinicRole":"Radiologist","level":"owner",)"
+             R"("canManageStudies":true,"hasDashboardAccess":true})";
+    const auto r = handle(s, c);
+    REQUIRE(r.status == 400);
+    simdjson::dom::parser parser;
+    const auto doc = parse(parser, r.body);
+    CHECK(str(doc["message"]).find("email") != std::string::npos);
+    std::vector<std::string> fields;
+    for (auto e : doc["errors"].get_array()) {
+        fields.push_back(str(e["field"]));
+        CHECK_FALSE(str(e["message"]).empty());
+    }
+    CHECK(fields == std::vector<std::string>{"email", "firstName", "lastName", "level"});
+    CHECK(s.stats().attempts("bad") == 1);
+    CHECK(s.stats().users_created == 0);
+}
+
+TEST_CASE("mock::Service answers 400 for malformed JSON and 413 for an oversized body") {
+    Service s({});
+    Call c;
+    c.body = "{\"email\": ";
+    auto r = handle(s, c);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("not valid JSON") != std::string::npos);
+
+    c.body.clear();
+    c.too_large = true;
+    r = handle(s, c);
+    CHECK(r.status == 413);
+
+    SUBCASE("auth comes before the size") {
+        c.authorization.clear();
+        CHECK(handle(s, c).status == 401);
+    }
+}
+
+TEST_CASE("mock::Service answers 404 JSON for anything else") {
+    Service s({});
+    for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+             {"GET", "/"},
+             {"GET", "/v1/viewer"},
+             {"DELETE", "/v1/viewer/users"},
+             {"POST", "/v1/viewer/users/usr_1"},
+             {"GET", "/v1/viewer/users/"},
+             {"GET", "/v1/viewer/users/usr_1/extra"},
+             {"GET", "/v1/viewer/users/usr_00000000000000000000000000000000"},
+         }) {
+        CAPTURE(method);
+        CAPTURE(target);
+        Call c = get(target);
+        c.method = method;
+        const auto r = handle(s, c);
+        CHECK(r.status == 404);
+        CHECK(r.body.starts_with("{\"message\":"));
+    }
+    Call bad = get("http://example.org/v1/viewer/users");
+    CHECK(handle(s, bad).status == 400);
+}
+
+TEST_CASE("mock::Service finds users by id and by email, and pages through them") {
+    Service s({});
+    std::vector<std::string> ids;
+    simdjson::dom::parser parser;
+    for (int i = 0; i < 45; ++i) {
+        const auto r = handle(s, post("user" + std::to_string(i) + "@example.org"));
+        REQUIRE(r.status == 201);
+        ids.push_back(str(parse(parser, r.body)["userId"]));
+    }
+
+    SUBCASE("by id") {
+        const auto r = handle(s, get("/v1/viewer/users/" + ids[7]));
+        REQUIRE(r.status == 200);
+        CHECK(str(parse(parser, r.body)["email"]) == "user7@example.org");
+    }
+    SUBCASE("by email, exact and in any case") {
+        auto r = handle(s, get("/v1/viewer/users?email=USER3%40example.org"));
+        REQUIRE(r.status == 200);
+        auto doc = parse(parser, r.body);
+        REQUIRE(doc["users"].get_array().size() == 1);
+        CHECK(str(doc["users"].at(0)["userId"]) == ids[3]);
+        CHECK(doc["cursor"].is_null());
+        CHECK_FALSE(bool(doc["hasMore"]));
+        r = handle(s, get("/v1/viewer/users?email=user3@example"));
+        CHECK(parse(parser, r.body)["users"].get_array().size() == 0);
+    }
+    SUBCASE("a '+' in the query is a '+' in the email") {
+        REQUIRE(handle(s, post("a+tag@example.org")).status == 201);
+        const auto r = handle(s, get("/v1/viewer/users?email=a+tag@example.org"));
+        CHECK(parse(parser, r.body)["users"].get_array().size() == 1);
+    }
+    SUBCASE("pages of the default 20, then by cursor") {
+        std::vector<std::string> seen;
+        std::string target = "/v1/viewer/users";
+        int pages = 0;
+        for (;;) {
+            const auto r = handle(s, get(target));
+            REQUIRE(r.status == 200);
+            const auto doc = parse(parser, r.body);
+            for (auto u : doc["users"].get_array())
+                seen.push_back(str(u["userId"]));
+            ++pages;
+            if (!bool(doc["hasMore"])) {
+                CHECK(doc["cursor"].is_null());
+                break;
+            }
+            target = "/v1/viewer/users?cursor=" + str(doc["cursor"]);
+            REQUIRE(pages < 10);
+        }
+        CHECK(pages == 3);
+        CHECK(seen == ids);
+    }
+    SUBCASE("limit") {
+        const auto r = handle(s, get("/v1/viewer/users?limit=100"));
+        const auto doc = parse(parser, r.body);
+        CHECK(doc["users"].get_array().size() == 45);
+        CHECK_FALSE(bool(doc["hasMore"]));
+        const auto r5 = handle(s, get("/v1/viewer/users?limit=5&cursor=40"));
+        CHECK(parse(parser, r5.body)["users"].get_array().size() == 5);
+    }
+    SUBCASE("limits and cursors out of range are 400s naming the parameter") {
+        for (const char* query :
+             {"limit=0", "limit=101", "limit=x", "limit=", "cursor=999", "cursor=-1", "cursor=abc"}) {
+            CAPTURE(query);
+            const auto r = handle(s, get(std::string("/v1/viewer/users?") + query));
+            CHECK(r.status == 400);
+            const auto doc = parse(parser, r.body);
+            CHECK(str(doc["errors"].at(0)["field"]) ==
+                  std::string(query).substr(0, std::string(query).find('=')));
+        }
+    }
+}
+
+TEST_CASE("mock::Service serves its statistics at /__admin/stats without auth, faults or counting") {
+    FaultOptions f;
+    f.fail_rate = 1.0;
+    Service s(with_faults(f));
+    CHECK(handle(s, post("a@b.org")).status == 503);
+    Call admin = get("/__admin/stats");
+    admin.authorization.clear();
+    const auto r = handle(s, admin);
+    REQUIRE(r.status == 200);
+    CHECK(r.body == s.stats().to_json());
+    CHECK(s.stats().total_requests == 1);
+    admin.method = "POST";
+    CHECK(handle(s, admin).status == 404);
+}
+
+TEST_CASE("mock::Service injects each fault at rate 1 and none at rate 0") {
+    SUBCASE("fail-rate") {
+        FaultOptions f;
+        f.fail_rate = 1.0;
+        Service s(with_faults(f));
+        CHECK(handle(s, post("a@b.org")).status == 503);
+        CHECK(handle(s, get("/v1/viewer/users")).status == 503);
+        CHECK(s.stats().users_created == 0);
+        CHECK(s.stats().attempts("a@b.org") == 1);
+    }
+    SUBCASE("throttle-rate") {
+        FaultOptions f;
+        f.throttle_rate = 1.0;
+        f.retry_after_s = 7;
+        Service s(with_faults(f));
+        const auto r = handle(s, post("a@b.org"));
+        CHECK(r.status == 429);
+        CHECK(r.retry_after_s == 7);
+        CHECK(s.stats().users_created == 0);
+    }
+    SUBCASE("drop-rate: half before the user is created, half after") {
+        FaultOptions f;
+        f.drop_rate = 1.0;
+        f.seed = 3;
+        Service s(with_faults(f));
+        for (int i = 0; i < 200; ++i) {
+            const auto r = handle(s, post("u" + std::to_string(i) + "@b.org"));
+            REQUIRE(r.drop);
+        }
+        const auto st = s.stats();
+        CHECK(st.dropped_before_create + st.dropped_after_create == 200);
+        CHECK(st.dropped_before_create > 60);
+        CHECK(st.dropped_after_create > 60);
+        CHECK(st.users_created == st.dropped_after_create);
+        CHECK(st.responses.empty());  // nothing was answered
+        for (const auto& [email, e] : st.emails)
+            CHECK(e.attempts == 1);
+    }
+    SUBCASE("rate 0 injects nothing") {
+        Service s({});
+        for (int i = 0; i < 300; ++i) {
+            const auto r = handle(s, post("u" + std::to_string(i) + "@b.org"));
+            REQUIRE(r.status == 201);
+            REQUIRE_FALSE(r.drop);
+        }
+    }
+    SUBCASE("faults come after auth") {
+        FaultOptions f;
+        f.drop_rate = f.fail_rate = 1.0;
+        Service s(with_faults(f));
+        Call c = post("a@b.org");
+        c.authorization.clear();
+        const auto r = handle(s, c);
+        CHECK(r.status == 401);
+        CHECK_FALSE(r.drop);
+    }
+}
+
+TEST_CASE("mock::Service rate limit answers 429 with Retry-After beyond the bucket") {
+    FaultOptions f;
+    f.rate_limit = 5;
+    Service s(with_faults(f), t0);
+    for (int i = 0; i < 5; ++i)
+        REQUIRE(handle(s, post("u" + std::to_string(i) + "@b.org"), t0).status == 201);
+    auto r = handle(s, post("late@b.org"), t0);
+    CHECK(r.status == 429);
+    CHECK(r.retry_after_s == 1);
+    // A token comes back every 200 ms.
+    CHECK(handle(s, post("late@b.org"), t0 + 150ms).status == 429);
+    CHECK(handle(s, post("late@b.org"), t0 + 250ms).status == 201);
+
+    SUBCASE("a slow rate asks for a longer wait") {
+        FaultOptions slow;
+        slow.rate_limit = 0.1;
+        Service s2(with_faults(slow), t0);
+        CHECK(handle(s2, post("a@b.org"), t0).status == 201);
+        const auto r2 = handle(s2, post("b@b.org"), t0 + 1s);
+        CHECK(r2.status == 429);
+        CHECK(r2.retry_after_s == 9);
+    }
+}
+
+TEST_CASE("mock::Service with the same seed repeats its faults and user ids") {
+    FaultOptions f;
+    f.fail_rate = 0.3;
+    f.throttle_rate = 0.2;
+    f.drop_rate = 0.2;
+    f.seed = 99;
+    auto run = [&f] {
+        Service s(with_faults(f));
+        std::string trace;
+        for (int i = 0; i < 100; ++i) {
+            const auto r =
+                handle(s, post("u" + std::to_string(i % 40) + "@b.org", "k" + std::to_string(i % 40)));
+            trace += r.drop ? "drop" : std::to_string(r.status);
+            trace += r.status == 201 ? r.body.substr(r.body.find("usr_"), 36) : "";
+            trace += ' ';
+        }
+        return trace;
+    };
+    const auto first = run();
+    CHECK(first == run());
+    CHECK(first.find("503") != std::string::npos);
+    CHECK(first.find("429") != std::string::npos);
+    CHECK(first.find("drop") != std::string::npos);
+    CHECK(first.find("201") != std::string::npos);
+    f.seed = 100;
+    CHECK(first != run());
+}
+
+TEST_CASE("mock::Service user ids are unique") {
+    Service s({});
+    std::set<std::string> ids;
+    simdjson::dom::parser parser;
+    for (int i = 0; i < 2000; ++i) {
+        const auto r = handle(s, post("u" + std::to_string(i) + "@b.org"));
+        ids.insert(str(parse(parser, r.body)["userId"]));
+    }
+    CHECK(ids.size() == 2000);
+}
+
+TEST_CASE("mock::Service measures the most POSTs within any 1-second window") {
+    Service s({});
+    // 3 in the first second, then 5 spread over 0.9 s, then one much later.
+    for (auto t : {0ms, 100ms, 200ms})
+        handle(s, post("a" + std::to_string(t.count()) + "@b.org"), t0 + t);
+    for (auto t : {1300ms, 1500ms, 1700ms, 2000ms, 2199ms})
+        handle(s, post("b" + std::to_string(t.count()) + "@b.org"), t0 + t);
+    handle(s, post("c@b.org"), t0 + 10s);
+    handle(s, get("/v1/viewer/users"), t0 + 10s);  // GETs are not POSTs
+    CHECK(s.stats().max_posts_per_second == 5);
+    CHECK(s.stats().total_requests == 10);
+}
+
+TEST_CASE("mock::Service counts requests in flight from begin() to end_request()") {
+    FaultOptions f;
+    f.latency_ms = 250;
+    Service s(with_faults(f));
+    const Call a = post("a@b.org");
+    const Call b = post("b@b.org");
+    auto step_a = s.begin(a.request(), t0);
+    auto step_b = s.begin(b.request(), t0);
+    REQUIRE(std::holds_alternative<Service::Pending>(step_a));
+    REQUIRE(std::holds_alternative<Service::Pending>(step_b));
+    CHECK(std::get<Service::Pending>(step_a).latency == 250ms);
+    // Nothing is created before the latency has passed and finish() runs.
+    CHECK(s.stats().users_created == 0);
+    CHECK(s.finish(a.request(), std::get<Service::Pending>(std::move(step_a)), t0).status == 201);
+    s.end_request();
+    CHECK(s.finish(b.request(), std::get<Service::Pending>(std::move(step_b)), t0).status == 201);
+    s.end_request();
+    const Call c = post("c@b.org");
+    (void)s.begin(c.request(), t0);
+    CHECK(s.stats().max_in_flight == 2);
+}
+
+TEST_CASE("mock::Service counts malformed HTTP as answered 400s") {
+    Service s({});
+    const auto r = s.malformed_http("bad method");
+    CHECK(r.status == 400);
+    CHECK(r.body.find("malformed HTTP request: bad method") != std::string::npos);
+    CHECK(s.stats().responses_with(400) == 1);
+    CHECK(s.stats().total_requests == 1);
+}
+
+TEST_SUITE_END();
