@@ -121,8 +121,11 @@ std::variant<Reply, Service::Pending> Service::begin(const Request& request, Clo
     counters_.max_in_flight = std::max(counters_.max_in_flight, ++in_flight_);
     if (pending.route == Route::create_user) {
         note_post(now);
-        if (pending.invite && pending.invite->email)
-            ++emails_[text::to_lower(*pending.invite->email)].attempts;
+        if (pending.invite && pending.invite->email) {
+            // Node-based: the entry stays put while other requests add theirs, until finish().
+            pending.email = &emails_[text::to_lower(*pending.invite->email)];
+            ++pending.email->attempts;
+        }
     }
 
     if (!target) {
@@ -165,10 +168,10 @@ Reply Service::finish(const Request& request, Pending pending, Clock::time_point
     } else {
         switch (pending.route) {
             case Route::create_user:
-                if (request.body_too_large || !pending.invite) {
+                if (request.body_too_large || !pending.invite) {  // (no invite: it was too large)
                     r = message_reply(413, "request body is over 65536 bytes");
                 } else {
-                    r = create_user(request, *pending.invite);
+                    r = create_user(request, *pending.invite, pending.email);
                 }
                 break;
             case Route::list_users:
@@ -223,7 +226,7 @@ void Service::note_post(Clock::time_point now) {
         std::max(counters_.max_posts_per_second, static_cast<std::uint32_t>(recent_posts_.size()));
 }
 
-Reply Service::create_user(const Request& request, InviteCheck& check) {
+Reply Service::create_user(const Request& request, InviteCheck& check, EmailEntry* email) {
     if (check.malformed)
         return message_reply(400, *check.malformed);
     if (!check.invite) {
@@ -234,7 +237,7 @@ Reply Service::create_user(const Request& request, InviteCheck& check) {
         }
         return field_errors_reply(message, check.errors);
     }
-    EmailEntry& entry = emails_[text::to_lower(check.invite->email)];
+    EmailEntry& entry = *email;
     if (entry.user != no_user) {
         const User& existing = users_[entry.user];
         if (!request.idempotency_key.empty() && request.idempotency_key == existing.idempotency_key) {
@@ -246,13 +249,14 @@ Reply Service::create_user(const Request& request, InviteCheck& check) {
         return message_reply(409, "a user with this email already exists");
     }
     User user;
-    do {
+    for (;;) {
         user.id = new_user_id();
-    } while (ids_.contains(user.id));
+        if (ids_.try_emplace(user.id, users_.size()).second)
+            break;
+    }
     user.json = render_user(*check.invite, user.id);
     user.idempotency_key = request.idempotency_key;
     entry.user = users_.size();
-    ids_.emplace(user.id, users_.size());
     users_.push_back(std::move(user));
     ++counters_.users_created;
     Reply r;

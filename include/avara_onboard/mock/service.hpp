@@ -41,6 +41,8 @@ struct Reply {
 };
 
 class Service {
+    struct EmailEntry;
+
   public:
     using Clock = std::chrono::steady_clock;
 
@@ -58,6 +60,7 @@ class Service {
         FaultDecision faults;
         std::chrono::milliseconds latency{0};
         std::optional<InviteCheck> invite;  // create_user with a readable body
+        EmailEntry* email = nullptr;        // the record of the invite's email, when it has one
     };
 
     // `GET /__admin/stats` (no auth, no faults, not counted); nothing for any other target.
@@ -89,7 +92,8 @@ class Service {
     };
     static constexpr std::size_t no_user = static_cast<std::size_t>(-1);
 
-    Reply create_user(const Request& request, InviteCheck& check);
+    // `email` is set whenever `check` holds a valid invite (which has an email).
+    Reply create_user(const Request& request, InviteCheck& check, EmailEntry* email);
     Reply list_users(const Request& request) const;
     Reply get_user(const Request& request) const;
     std::string new_user_id();
