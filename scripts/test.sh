@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 jobs=$(nproc)
+# Let ccache reuse objects across checkouts in different folders (CI clones anew each time).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 run_suite() {  # name, build dir, extra cmake args...
     local name=$1 dir=$2

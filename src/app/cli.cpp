@@ -1,6 +1,7 @@
 #include "avara_onboard/app/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 
 #include "avara_onboard/app/demo_command.hpp"
@@ -28,6 +29,8 @@ constexpr const char* footer =
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A reader that goes away (`avara-onboard ... | head`) must not kill a run mid-report.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{description, "avara-onboard"};
     app.footer(footer);
     app.set_version_flag("--version", "avara-onboard " AVARA_VERSION);

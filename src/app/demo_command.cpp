@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "avara_onboard/app/job_files.hpp"
 #include "avara_onboard/app/run_command.hpp"
 #include "avara_onboard/app/sample_roster.hpp"
 #include "avara_onboard/mock/mock_server.hpp"
@@ -81,15 +82,7 @@ int demo_or_throw(const DemoOptions& o) {
 
 int run_demo_command(const DemoOptions& o) {
     log::set_level(o.quiet ? log::Level::quiet : log::Level::normal);
-    try {
-        return demo_or_throw(o);
-    } catch (const AppError& e) {
-        log::error(e.what());
-        return exit_code_for(e.kind());
-    } catch (const std::exception& e) {
-        log::error(std::string("unexpected: ") + e.what());
-        return exit_code::aborted;
-    }
+    return run_guarded([&] { return demo_or_throw(o); });
 }
 
 }  // namespace avara::app

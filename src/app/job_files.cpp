@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "avara_onboard/util/log.hpp"
+
 namespace avara::app {
 
 namespace fs = std::filesystem;
@@ -43,6 +45,27 @@ Result<void> check_outputs_distinct(const std::string& roster, const std::vector
         }
     }
     return {};
+}
+
+int run_guarded(const std::function<int()>& body) noexcept {
+    try {
+        return body();
+    } catch (const AppError& e) {
+        log::error(e.what());
+        return exit_code_for(e.kind());
+    } catch (const std::exception& e) {
+        log::error(std::string("unexpected: ") + e.what());
+        return exit_code::aborted;
+    }
+}
+
+void warn_unknown_columns(const std::vector<std::string>& columns) {
+    if (columns.empty())
+        return;
+    std::string names;
+    for (const auto& c : columns)
+        names += (names.empty() ? "" : ", ") + c;
+    log::warning("ignoring column(s) that map to no field: " + names);
 }
 
 }  // namespace avara::app

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -186,12 +187,7 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
     auto rows = validate::ValidatedRows::open(o.roster, config->mapping);
     if (!rows)
         throw AppError(rows.error());
-    if (!(*rows)->unknown_columns().empty()) {
-        std::string names;
-        for (const auto& c : (*rows)->unknown_columns())
-            names += (names.empty() ? "" : ", ") + c;
-        log::warning("ignoring column(s) that map to no field: " + names);
-    }
+    warn_unknown_columns((*rows)->unknown_columns());
 
     const bool resume = o.resume || s.resume.value_or(false);
     std::unique_ptr<report::ResumeStore> previous;
@@ -225,12 +221,11 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
     summary.command = "run";
     summary.roster = o.roster;
     summary.report = report_path;
+    char rate_text[32];
+    std::snprintf(rate_text, sizeof rate_text, "%g/s", engine.rate);
     log::info("inviting from " + o.roster + " to " + base->to_string() + " (concurrency " +
-              std::to_string(engine.concurrency) + ", rate " +
-              (engine.rate > 0
-                   ? std::to_string(engine.rate).substr(0, std::to_string(engine.rate).find('.') + 2)
-                   : std::string("unlimited")) +
-              "/s)");
+              std::to_string(engine.concurrency) + ", rate " + (engine.rate > 0 ? rate_text : "unlimited") +
+              ")");
     send::RunEngine run_engine(engine, **rows, **ordered, previous.get(), summary);
     const auto outcome = run_engine.run();
     (*ordered)->finish();
@@ -244,7 +239,9 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const auto good = summary.count(report::Status::invited) + summary.count(report::Status::exists);
     if (outcome.abort) {
-        summary.exit_code = exit_code_for(outcome.abort->kind);
+        // Requests may have gone out before any abort, so it is always "stopped early, resume" (3),
+        // even when the cause was, say, a read error in the roster halfway through.
+        summary.exit_code = exit_code::aborted;
         summary.interrupted = outcome.abort->kind == ErrorKind::interrupted;
         summary.abort_reason = outcome.abort->message;
     } else {
@@ -275,15 +272,7 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
 
 int run_run_command(const RunOptions& o, const RunContext& context) {
     log::set_level(o.quiet ? log::Level::quiet : (o.verbose ? log::Level::verbose : log::Level::normal));
-    try {
-        return run_or_throw(o, context);
-    } catch (const AppError& e) {
-        log::error(e.what());
-        return exit_code_for(e.kind());
-    } catch (const std::exception& e) {
-        log::error(std::string("unexpected: ") + e.what());
-        return exit_code::aborted;
-    }
+    return run_guarded([&] { return run_or_throw(o, context); });
 }
 
 }  // namespace avara::app

@@ -51,12 +51,7 @@ int validate_or_throw(const ValidateOptions& o) {
     auto rows = validate::ValidatedRows::open(o.roster, config->mapping);
     if (!rows)
         throw AppError(rows.error());
-    if (!(*rows)->unknown_columns().empty()) {
-        std::string names;
-        for (const auto& c : (*rows)->unknown_columns())
-            names += (names.empty() ? "" : ", ") + c;
-        log::warning("ignoring column(s) that map to no field: " + names);
-    }
+    warn_unknown_columns((*rows)->unknown_columns());
 
     auto writer = report::ReportWriter::create(report_path, *format, report::ReportWriter::Flush::batched);
     if (!writer)
@@ -114,15 +109,7 @@ int validate_or_throw(const ValidateOptions& o) {
 
 int run_validate_command(const ValidateOptions& o) {
     log::set_level(o.quiet ? log::Level::quiet : (o.verbose ? log::Level::verbose : log::Level::normal));
-    try {
-        return validate_or_throw(o);
-    } catch (const AppError& e) {
-        log::error(e.what());
-        return exit_code_for(e.kind());
-    } catch (const std::exception& e) {
-        log::error(std::string("unexpected: ") + e.what());
-        return exit_code::aborted;
-    }
+    return run_guarded([&] { return validate_or_throw(o); });
 }
 
 }  // namespace avara::app

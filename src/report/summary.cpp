@@ -48,7 +48,11 @@ std::string Summary::to_json() const {
 std::string Summary::counts_line() const {
     std::string out = std::to_string(rows()) + (rows() == 1 ? " row" : " rows");
     bool first = true;
-    for (Status s : all_statuses) {
+    // Outcomes first, problems after: "40 rows: 33 invited, 2 exists, 5 invalid".
+    constexpr std::array<Status, status_count> display_order = {
+        Status::invited,   Status::exists,   Status::valid, Status::invalid,
+        Status::duplicate, Status::rejected, Status::failed};
+    for (Status s : display_order) {
         if (count(s) == 0)
             continue;
         out += first ? ": " : ", ";

@@ -23,19 +23,23 @@ void EmailIndex::grow() {
     }
 }
 
+std::size_t EmailIndex::probe(std::uint64_t key) const noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = key & mask;
+    while (slots_[i].hash != 0 && slots_[i].hash != key)
+        i = (i + 1) & mask;
+    return i;
+}
+
 std::optional<std::uint64_t> EmailIndex::first_row_or_insert(std::string_view email, std::uint64_t row) {
     // Load factor stays under 3/4 so linear probing stays short.
     if ((size_ + 1) * 4 > slots_.size() * 3)
         grow();
     const std::uint64_t key = key_of(email);
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = key & mask;
-    while (slots_[i].hash != 0) {
-        if (slots_[i].hash == key)
-            return slots_[i].row;
-        i = (i + 1) & mask;
-    }
-    slots_[i] = Slot{key, row};
+    Slot& slot = slots_[probe(key)];
+    if (slot.hash == key)
+        return slot.row;
+    slot = Slot{key, row};
     ++size_;
     return std::nullopt;
 }
@@ -44,13 +48,9 @@ std::optional<std::uint64_t> EmailIndex::find(std::string_view email) const {
     if (slots_.empty())
         return std::nullopt;
     const std::uint64_t key = key_of(email);
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = key & mask;
-    while (slots_[i].hash != 0) {
-        if (slots_[i].hash == key)
-            return slots_[i].row;
-        i = (i + 1) & mask;
-    }
+    const Slot& slot = slots_[probe(key)];
+    if (slot.hash == key)
+        return slot.row;
     return std::nullopt;
 }
 

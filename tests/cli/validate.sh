@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `avara-onboard validate` driven like a user would: real files, the contract's exit codes and report.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 
 HEADER='row,line,email,status,http_status,user_id,attempts,error'
 GOOD_HEADER='email,first_name,last_name,clinic_role,level,can_manage_studies,has_dashboard_access'

@@ -1,6 +1,7 @@
 #pragma once
 // What `run` and `validate` share before any row is read: the config file, the report's default
 // path, and the guard that no output would overwrite the roster.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,13 @@ Result<validate::Config> load_optional_config(const std::optional<std::string>& 
 
 // Refuses an output path that is the roster itself or another output (it would be truncated).
 Result<void> check_outputs_distinct(const std::string& roster, const std::vector<std::string>& outputs);
+
+// Runs a command's body: an AppError becomes its message on stderr and the contract's exit code, any
+// other exception a message and exit 3. The one place where a command's exceptions stop.
+int run_guarded(const std::function<int()>& body) noexcept;
+
+// Names, once, the roster columns that map to no field.
+void warn_unknown_columns(const std::vector<std::string>& columns);
 
 // Picks the flag, else the config's value, else the default.
 template <class T>

@@ -23,6 +23,8 @@ class EmailIndex {
         std::uint64_t row = 0;
     };
     void grow();
+    // The slot holding `key`, or the empty slot where it would go.
+    std::size_t probe(std::uint64_t key) const noexcept;
     static std::uint64_t key_of(std::string_view email) noexcept;
 
     std::vector<Slot> slots_;
