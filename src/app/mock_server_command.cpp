@@ -57,42 +57,55 @@ CLI::App* add_mock_server_command(CLI::App& root, MockServerCommand& cmd) {
         "CA to the client with --write-ca and `run --ca-file`. Statistics: GET /__admin/stats.");
     auto& o = cmd.options;
     auto& f = o.faults;
+    // Optional settings are set through callbacks: ServerOptions holds them as std::optional.
+    auto optional_text = [sub](const char* name, std::optional<std::string>& target, const char* type,
+                               const char* help) {
+        return sub
+            ->add_option_function<std::string>(
+                name, [&target](const std::string& v) { target = v; }, help)
+            ->type_name(type);
+    };
     sub->add_option("--listen", o.listen, "HOST:PORT to listen on; port 0 picks a free one")
+        ->type_name("HOST:PORT")
         ->capture_default_str();
-    auto* cert = sub->add_option_function<std::string>(
-        "--cert", [&o](const std::string& v) { o.cert_file = v; }, "server certificate chain (PEM)");
-    auto* key = sub->add_option_function<std::string>(
-        "--key", [&o](const std::string& v) { o.key_file = v; }, "the certificate's private key (PEM)");
+    auto* cert = optional_text("--cert", o.cert_file, "PATH", "server certificate chain (PEM)");
+    auto* key = optional_text("--key", o.key_file, "PATH", "the certificate's private key (PEM)");
     cert->needs(key);
     key->needs(cert);
-    auto* write_ca = sub->add_option_function<std::string>(
-        "--write-ca", [&o](const std::string& v) { o.write_ca = v; },
-        "write the generated CA certificate (PEM) here, for clients to trust");
-    write_ca->excludes(cert);
-    sub->add_option_function<std::string>(
-        "--api-key", [&o](const std::string& v) { o.api_key = v; },
-        "the one bearer key accepted; default: any non-empty key");
-    sub->add_option_function<std::string>(
-        "--state-file", [&o](const std::string& v) { o.state_file = v; },
-        "write the statistics (JSON, as GET /__admin/stats) here on shutdown");
-    sub->add_option("--seed", cmd.seed_text, "seed for the fault decisions and user ids (number or text)");
-    sub->add_option("--latency-ms", f.latency_ms, "delay every API answer by this many milliseconds");
-    sub->add_option("--fail-rate", f.fail_rate, "share of requests answered 503 (0 to 1)")
+    optional_text("--write-ca", o.write_ca, "PATH",
+                  "write the generated CA certificate (PEM) here, for clients to trust")
+        ->excludes(cert);
+    optional_text("--api-key", o.api_key, "KEY", "the one bearer key accepted; default: any non-empty key");
+    optional_text("--state-file", o.state_file, "PATH",
+                  "write the statistics (JSON, as GET /__admin/stats) here on shutdown");
+    sub->add_option("--seed", cmd.seed_text,
+                    "seed for the fault decisions and user ids (a number or any text)")
+        ->type_name("SEED");
+    sub->add_option("--latency-ms", f.latency_ms, "delay every API answer by this many milliseconds")
+        ->type_name("MS");
+    sub->add_option("--fail-rate", f.fail_rate, "share of requests answered 503")
+        ->type_name("RATE")
         ->check(CLI::Range(0.0, 1.0));
-    sub->add_option("--throttle-rate", f.throttle_rate,
-                    "share of requests answered 429 with Retry-After (0 to 1)")
+    sub->add_option("--throttle-rate", f.throttle_rate, "share of requests answered 429 with Retry-After")
+        ->type_name("RATE")
         ->check(CLI::Range(0.0, 1.0));
-    sub->add_option("--retry-after", f.retry_after_s, "Retry-After seconds sent with --throttle-rate 429s")
+    sub->add_option("--retry-after", f.retry_after_s, "the Retry-After of --throttle-rate answers")
+        ->type_name("SECONDS")
         ->capture_default_str()
         ->check(CLI::Range(1u, 86400u));
     sub->add_option("--rate-limit", f.rate_limit,
                     "requests per second allowed (token bucket); beyond it 429 with Retry-After; 0 = none")
+        ->type_name("PER_SECOND")
         ->check(CLI::NonNegativeNumber);
     sub->add_option("--drop-rate", f.drop_rate,
                     "share of requests whose connection is closed without an answer, half of them after "
-                    "the request took effect (0 to 1)")
+                    "the request took effect")
+        ->type_name("RATE")
         ->check(CLI::Range(0.0, 1.0));
-    sub->add_option("--threads", o.threads, "I/O threads")->capture_default_str()->check(CLI::Range(1u, 64u));
+    sub->add_option("--threads", o.threads, "I/O threads")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 64u));
     return sub;
 }
 

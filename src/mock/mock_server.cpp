@@ -149,7 +149,8 @@ std::string_view http_date() {
 }
 
 // The whole answer in one buffer, so it leaves in one TLS record and one write.
-void render_response(std::string& out, const Reply& reply, bool close, unsigned version) {
+// A HEAD request gets the headers of its answer only (RFC 9110, 9.3.2).
+void render_response(std::string& out, const Reply& reply, bool close, unsigned version, bool head = false) {
     out.clear();
     out += "HTTP/1.1 ";
     out += std::to_string(reply.status);
@@ -171,7 +172,8 @@ void render_response(std::string& out, const Reply& reply, bool close, unsigned 
         out += "Connection: keep-alive\r\n";
     }
     out += "\r\n";
-    out += reply.body;
+    if (!head)
+        out += reply.body;
 }
 
 bool is_http_error(const beast::error_code& ec) {
@@ -378,7 +380,7 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
             co_return;
         }
         const bool close = too_large || !message.keep_alive() || worker->stopping;
-        render_response(out, reply, close, message.version());
+        render_response(out, reply, close, message.version(), message.method() == http::verb::head);
         tcp_layer.expires_after(request_timeout);
         auto [write_ec, written] =
             co_await asio::async_write(session.stream, asio::buffer(out), tuple_awaitable);
