@@ -402,6 +402,20 @@ TEST_CASE("mock::MockServer answers curl, which verifies it with --cacert and re
     CHECK(r.http_code == "200");
     CHECK(r.body.find("\"usersCreated\":1") != std::string::npos);
 
+    // HEAD gets the headers only (curl would otherwise wait for a body that never comes).
+    r = curl(dir, "--cacert '" + *o.write_ca + "' " + auth + "-I " + url + "/v1/viewer/nothing");
+    CHECK(r.exit_code == 0);
+    CHECK(r.http_code == "404");
+
+    // Expect: 100-continue gets its interim answer, then the body is read.
+    r = curl(
+        dir,
+        "--cacert '" + *o.write_ca + "' " + auth +
+            "-H 'Content-Type: application/json' -H 'Expect: 100-continue' --expect100-timeout 30 --data '" +
+            invite_body("continue@example.org") + "' " + url + "/v1/viewer/users");
+    CHECK(r.exit_code == 0);
+    CHECK(r.http_code == "201");
+
     r = curl(dir, auth + url + "/v1/viewer/users");
     CHECK(r.exit_code == 60);  // peer certificate cannot be authenticated with known CA certificates
     CHECK(r.http_code == "000");
