@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -18,6 +19,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
 #include <optional>
 #include <vector>
 
@@ -55,6 +57,18 @@ bool is_stale_symptom(const error_code& ec) {
            ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
            ec == asio::error::broken_pipe || ec == asio::error::not_connected ||
            ec == asio::error::bad_descriptor || ec == ssl::error::stream_truncated;
+}
+
+// A kept-alive connection that sat idle is usable only if the server has neither closed it (a FIN: the
+// peek reads 0) nor sent something unasked (an unsolicited 408, say). One non-blocking peek per request
+// saves writing a request into a connection the server has given up on, where it might still be read
+// after the server decided not to answer it.
+bool idle_connection_usable(beast::tcp_stream& lowest, const beast::flat_buffer& buffer) {
+    if (buffer.size() > 0)
+        return false;
+    char byte = 0;
+    const ssize_t n = ::recv(lowest.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 bool has_control_chars(std::string_view s) {
@@ -269,7 +283,11 @@ asio::awaitable<TransportResult> HttpConnection::send(HttpRequest request,
     std::optional<TransportResult> outcome;
     try {
         for (int attempt = 0; !outcome; ++attempt) {
-            const bool reused = impl_->open;
+            bool reused = impl_->open;
+            if (reused && !idle_connection_usable(*impl_->lowest(), impl_->buffer)) {
+                close();
+                reused = false;
+            }
             if (!reused) {
                 std::optional<TransportError> failed = co_await open(deadline, timeout);
                 if (failed) {

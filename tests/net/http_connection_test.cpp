@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "support/run_sync.hpp"
 #include "support/scripted_tls_server.hpp"
@@ -190,6 +191,63 @@ TEST_CASE("net::HttpConnection reconnects transparently when the server dropped 
     CHECK(seen[0].connection == 1);
     CHECK(seen[1].connection == 2);
     CHECK(seen[2].connection == 3);
+}
+
+TEST_CASE("net::HttpConnection never writes into a keep-alive connection the server has closed") {
+    ScriptedTlsServer server;
+    ScriptStep first = ScriptStep::reply(200, "first");
+    first.half_close_after = true;  // FIN sent, but a request written now would still be read
+    server.push(first);
+    server.push(ScriptStep::reply(200, "second"));
+    asio::io_context ioc;
+    net::HttpConnection conn(ioc.get_executor(), trusting_test_ca(), local_url(server.port()));
+    auto r1 = test::run_sync(ioc, conn.send(get("/v1/x"), 10s));
+    REQUIRE_MESSAGE(r1.has_value(), describe(r1));
+    // Waits for the server's FIN (no timing assertion: the bound only stops a broken server hanging us).
+    for (int i = 0; i < 1000 && server.half_closes() == 0; ++i)
+        std::this_thread::sleep_for(10ms);
+    REQUIRE(server.half_closes() == 1);
+
+    auto r2 = test::run_sync(ioc, conn.send(get("/v1/x"), 10s));
+    REQUIRE_MESSAGE(r2.has_value(), describe(r2));
+    CHECK(r2->body == "second");
+    CHECK(conn.connections_opened() == 2);
+    const auto seen = server.requests();
+    REQUIRE(seen.size() == 2);  // a client that wrote first would have delivered the request twice
+    CHECK(seen[0].connection == 1);
+    CHECK(seen[1].connection == 2);
+}
+
+TEST_CASE("net::HttpConnection resends once when a reused connection drops a request unanswered") {
+    ScriptedTlsServer server;
+    server.push(ScriptStep::reply(200, "first"));
+    server.push(ScriptStep::close_without_reply());
+    asio::io_context ioc;
+    net::HttpConnection conn(ioc.get_executor(), trusting_test_ca(), local_url(server.port()));
+    auto r1 = test::run_sync(ioc, conn.send(get("/v1/one"), 10s));
+    REQUIRE_MESSAGE(r1.has_value(), describe(r1));
+
+    SUBCASE("the resend on a new connection succeeds") {
+        server.push(ScriptStep::reply(200, "after"));
+        auto r2 = test::run_sync(ioc, conn.send(get("/v1/two"), 10s));
+        REQUIRE_MESSAGE(r2.has_value(), describe(r2));
+        CHECK(r2->body == "after");
+        CHECK(conn.connections_opened() == 2);
+        const auto seen = server.requests();
+        REQUIRE(seen.size() == 3);
+        CHECK(seen[1].target == "/v1/two");
+        CHECK(seen[1].connection == 1);
+        CHECK(seen[2].target == "/v1/two");
+        CHECK(seen[2].connection == 2);
+    }
+    SUBCASE("only once: a fresh connection that fails too is an error") {
+        server.push(ScriptStep::close_without_reply());
+        auto r2 = test::run_sync(ioc, conn.send(get("/v1/two"), 10s));
+        REQUIRE(r2.has_error());
+        CHECK(r2.error().kind == TransportErrorKind::closed);
+        CHECK(conn.connections_opened() == 2);
+        CHECK(server.requests().size() == 3);
+    }
 }
 
 TEST_CASE("net::HttpConnection does not resend on a fresh connection the server closed") {

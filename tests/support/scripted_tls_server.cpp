@@ -72,6 +72,7 @@ struct ScriptedTlsServer::Impl {
     std::deque<ScriptStep> script;
     std::vector<SeenRequest> seen;
     std::size_t connections = 0;
+    std::size_t half_closes = 0;
     std::size_t handshakes = 0;
     std::size_t failed_handshakes = 0;
 
@@ -121,6 +122,31 @@ struct ScriptedTlsServer::Impl {
         co_await serve(stream, beast::get_lowest_layer(stream), index);
     }
 
+    void record(const http::request<http::string_body>& req, std::size_t index) {
+        SeenRequest seen_request;
+        seen_request.connection = index;
+        seen_request.method = std::string(req.method_string());
+        seen_request.target = std::string(req.target());
+        for (const auto& field : req) {
+            seen_request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+        }
+        seen_request.body = req.body();
+        std::lock_guard lock(mutex);
+        seen.push_back(std::move(seen_request));
+    }
+
+    // Reads (and records) whatever still arrives on a connection that can no longer answer.
+    template <class Stream>
+    asio::awaitable<void> record_until_eof(Stream& stream, beast::flat_buffer& buffer, std::size_t index) {
+        for (;;) {
+            http::request_parser<http::string_body> parser;
+            auto read = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+            if (std::get<0>(read))
+                co_return;
+            record(parser.get(), index);
+        }
+    }
+
     template <class Stream>
     asio::awaitable<void> serve(Stream& stream, beast::tcp_stream& lowest, std::size_t index) {
         beast::flat_buffer buffer;
@@ -132,19 +158,7 @@ struct ScriptedTlsServer::Impl {
                 co_return;
             http::request<http::string_body> req = parser.release();
 
-            SeenRequest seen_request;
-            seen_request.connection = index;
-            seen_request.method = std::string(req.method_string());
-            seen_request.target = std::string(req.target());
-            for (const auto& field : req) {
-                seen_request.headers.emplace_back(std::string(field.name_string()),
-                                                  std::string(field.value()));
-            }
-            seen_request.body = req.body();
-            {
-                std::lock_guard lock(mutex);
-                seen.push_back(std::move(seen_request));
-            }
+            record(req, index);
 
             ScriptStep step = next_step();
             asio::steady_timer timer(lowest.get_executor());
@@ -184,6 +198,17 @@ struct ScriptedTlsServer::Impl {
             } else {
                 auto written = co_await http::async_write(stream, res, tuple_awaitable);
                 write_ec = std::get<0>(written);
+            }
+            if (!write_ec && step.half_close_after) {
+                beast::error_code ec;
+                lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+                {
+                    std::lock_guard lock(mutex);
+                    ++half_closes;
+                }
+                co_await record_until_eof(stream, buffer, index);
+                lowest.socket().close(ec);
+                co_return;
             }
             if (write_ec || step.close_after || !res.keep_alive()) {
                 // A bare TCP close, no close_notify: what servers do with idle keep-alive connections.
@@ -242,6 +267,11 @@ std::size_t ScriptedTlsServer::connections() const {
 std::size_t ScriptedTlsServer::handshakes() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->handshakes;
+}
+
+std::size_t ScriptedTlsServer::half_closes() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->half_closes;
 }
 
 std::size_t ScriptedTlsServer::failed_handshakes() const {

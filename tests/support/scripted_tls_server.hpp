@@ -23,6 +23,9 @@ struct ScriptStep {
     std::string body;
     std::chrono::milliseconds delay{0};  // before acting
     bool close_after = false;            // drop the connection after replying, without saying so
+    // After replying, stop sending (TCP FIN, no close_notify) but keep reading and recording requests:
+    // shows whether a client writes into a connection the server has already given up on.
+    bool half_close_after = false;
 
     static ScriptStep reply(unsigned status, std::string body = "{}");
     static ScriptStep close_without_reply();
@@ -60,6 +63,7 @@ class ScriptedTlsServer {
     std::vector<SeenRequest> requests() const;
     std::size_t connections() const;        // TCP connections accepted
     std::size_t handshakes() const;         // TLS handshakes that succeeded
+    std::size_t half_closes() const;        // connections shut down for sending by half_close_after
     std::size_t failed_handshakes() const;  // TLS handshakes that did not
 
   private:
