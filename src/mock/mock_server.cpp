@@ -272,7 +272,8 @@ asio::awaitable<Reply> answer(Impl* impl, const Request* request, std::optional<
         co_return std::move(*reply);
     auto& pending = std::get<Service::Pending>(step);
     if (pending.latency.count() > 0) {
-        asio::steady_timer timer(co_await asio::this_coro::executor);
+        const auto executor = co_await asio::this_coro::executor;
+        asio::steady_timer timer(executor);
         timer.expires_after(pending.latency);
         auto [ec] = co_await timer.async_wait(tuple_awaitable);
         (void)ec;  // only the io_context stopping cancels it, and then nothing resumes
@@ -420,7 +421,8 @@ asio::awaitable<void> accept_loop(Impl* impl) {
             co_return;
         if (ec) {
             // Out of file descriptors, most likely: give the open connections time to end.
-            asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+            const auto executor = co_await asio::this_coro::executor;
+            asio::steady_timer pause(executor, std::chrono::milliseconds(50));
             auto [pause_ec] = co_await pause.async_wait(tuple_awaitable);
             (void)pause_ec;
             continue;
