@@ -238,6 +238,41 @@ HttpResponse to_response(http::response<http::string_body>&& res) {
     return out;
 }
 
+// Builds the wire request; an error here is a bug in the caller (a header with a line break, say).
+std::optional<TransportError> build_request(HttpRequest& request, const BaseUrl& base, Request& out) {
+    if (request.target.empty() || request.target.front() != '/' || has_control_chars(request.target) ||
+        request.target.find(' ') != std::string::npos || has_control_chars(request.method) ||
+        request.method.empty()) {
+        return make_transport_error(TransportErrorKind::protocol, base,
+                                    "internal error: invalid request line");
+    }
+    if (const http::verb verb = http::string_to_verb(request.method); verb != http::verb::unknown) {
+        out.method(verb);
+    } else {
+        out.method_string(request.method);
+    }
+    out.target(base.path_prefix + request.target);
+    out.version(11);
+    for (const Header& h : request.headers) {
+        // Framing headers are ours: a caller's Content-Length that disagreed with the body would desync
+        // the keep-alive connection.
+        if (text::iequals(h.name, "host") || text::iequals(h.name, "content-length") ||
+            text::iequals(h.name, "transfer-encoding")) {
+            continue;
+        }
+        if (h.name.empty() || has_control_chars(h.name) || has_control_chars(h.value)) {
+            return make_transport_error(TransportErrorKind::protocol, base,
+                                        "internal error: invalid header '" + h.name + "'");
+        }
+        out.insert(h.name, h.value);
+    }
+    out.set(http::field::host, base.host_header());
+    out.body() = std::move(request.body);
+    out.prepare_payload();
+
+    return std::nullopt;
+}
+
 }  // namespace
 
 asio::awaitable<TransportResult> HttpConnection::send(HttpRequest request,
@@ -249,39 +284,11 @@ asio::awaitable<TransportResult> HttpConnection::send(HttpRequest request,
     BusyGuard guard(busy_);
     const Clock::time_point deadline = Clock::now() + timeout;
 
-    if (request.target.empty() || request.target.front() != '/' || has_control_chars(request.target) ||
-        request.target.find(' ') != std::string::npos || has_control_chars(request.method) ||
-        request.method.empty()) {
-        co_return make_transport_error(TransportErrorKind::protocol, base_,
-                                       "internal error: invalid request line");
-    }
-    Request req;
-    if (const http::verb verb = http::string_to_verb(request.method); verb != http::verb::unknown) {
-        req.method(verb);
-    } else {
-        req.method_string(request.method);
-    }
-    req.target(base_.path_prefix + request.target);
-    req.version(11);
-    for (const Header& h : request.headers) {
-        // Framing headers are ours: a caller's Content-Length that disagreed with the body would desync
-        // the keep-alive connection.
-        if (text::iequals(h.name, "host") || text::iequals(h.name, "content-length") ||
-            text::iequals(h.name, "transfer-encoding")) {
-            continue;
-        }
-        if (h.name.empty() || has_control_chars(h.name) || has_control_chars(h.value)) {
-            co_return make_transport_error(TransportErrorKind::protocol, base_,
-                                           "internal error: invalid header '" + h.name + "'");
-        }
-        req.insert(h.name, h.value);
-    }
-    req.set(http::field::host, base_.host_header());
-    req.body() = std::move(request.body);
-    req.prepare_payload();
-
     std::optional<TransportResult> outcome;
     try {
+        Request req;
+        if (std::optional<TransportError> bad = build_request(request, base_, req))
+            outcome.emplace(std::move(*bad));
         for (int attempt = 0; !outcome; ++attempt) {
             bool reused = impl_->open;
             if (reused && !idle_connection_usable(*impl_->lowest(), impl_->buffer)) {
@@ -320,6 +327,9 @@ asio::awaitable<TransportResult> HttpConnection::send(HttpRequest request,
         close();
         outcome.emplace(make_transport_error(TransportErrorKind::closed, base_,
                                              std::string("request failed: ") + e.what()));
+    } catch (...) {
+        close();
+        outcome.emplace(make_transport_error(TransportErrorKind::closed, base_, "request failed"));
     }
     co_return std::move(*outcome);
 }
