@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz/run.sh SECONDS
-# Builds the fuzz targets with clang in build-fuzz/ and fuzzes the roster reader for SECONDS, starting
-# from the seeds in fuzz/corpus/. Inputs the fuzzer finds go to build-fuzz/corpus/ (the committed seeds
+# Builds the fuzz targets with clang in build-fuzz/ and fuzzes the roster input path (the CSV reader
+# and the validation stage behind it) for SECONDS, starting from the seeds in fuzz/corpus/. Inputs the fuzzer finds go to build-fuzz/corpus/ (the committed seeds
 # stay as they are). Exits non-zero when the fuzzer finds a crash, a sanitizer report, a broken
 # invariant, a hang or a leak; the reproducer is then in build-fuzz/artifacts/.
 set -euo pipefail
