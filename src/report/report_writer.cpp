@@ -60,7 +60,9 @@ void append_number(std::string& out, std::uint64_t n) {
 
 void append_csv_cell(std::string& out, std::string_view cell) {
     const bool guard = needs_formula_guard(cell);
-    const bool quote = guard || cell.find_first_of(",\"\r\n") != std::string_view::npos;
+    bool quote = guard;
+    for (char c : cell)
+        quote |= (c == ',') | (c == '"') | (c == '\r') | (c == '\n');
     if (!quote) {
         out.append(cell);
         return;

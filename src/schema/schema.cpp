@@ -158,11 +158,13 @@ std::optional<Level> level_from_wire(std::string_view text) noexcept {
 
 std::optional<bool> parse_bool(std::string_view text) noexcept {
     const auto t = text::trim(text);
-    for (std::string_view yes : {"true", "yes", "y", "1"}) {
+    static constexpr std::string_view yeses[] = {"true", "yes", "y", "1"};
+    static constexpr std::string_view nos[] = {"false", "no", "n", "0"};
+    for (std::string_view yes : yeses) {
         if (text::iequals(t, yes))
             return true;
     }
-    for (std::string_view no : {"false", "no", "n", "0"}) {
+    for (std::string_view no : nos) {
         if (text::iequals(t, no))
             return false;
     }

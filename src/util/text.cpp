@@ -1,6 +1,7 @@
 #include "avara_onboard/util/text.hpp"
 
 #include <array>
+#include <cstring>
 
 namespace avara::text {
 
@@ -37,12 +38,18 @@ bool is_valid_utf8(std::string_view s) noexcept {
     while (p < end) {
         // Fast path: eight ASCII bytes at a time.
         while (end - p >= 8) {
-            std::uint64_t chunk = 0;
-            for (int i = 0; i < 8; ++i)
-                chunk |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+            std::uint64_t chunk;
+            std::memcpy(&chunk, p, 8);
             if (chunk & 0x8080808080808080ULL)
                 break;
             p += 8;
+        }
+        if (end - p < 8) {
+            // Short tails (most cells): one overlapping or zero-padded 8-byte test.
+            std::uint64_t chunk = 0;
+            std::memcpy(&chunk, p, static_cast<std::size_t>(end - p));
+            if (!(chunk & 0x8080808080808080ULL))
+                break;
         }
         if (p >= end)
             break;

@@ -1,11 +1,48 @@
 #include "avara_onboard/validate/email_index.hpp"
 
+#include <sys/mman.h>
+
+#include <cstring>
+
 #include "avara_onboard/util/text.hpp"
 
 namespace avara::validate {
 
+namespace {
+// ASCII A-Z to a-z in all eight bytes at once; other bytes unchanged.
+inline std::uint64_t lower8(std::uint64_t x) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    const std::uint64_t low7 = x & (0x7f * ones);
+    const std::uint64_t ge_a = low7 + (0x80 - 'A') * ones;
+    const std::uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * ones;
+    const std::uint64_t upper = (ge_a ^ gt_z) & ~x & (0x80 * ones);
+    return x | (upper >> 2);
+}
+inline std::uint64_t mix(std::uint64_t h) {
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h;
+}
+}  // namespace
+
 std::uint64_t EmailIndex::key_of(std::string_view email) noexcept {
-    const auto h = text::lower_hash(email);
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ email.size();
+    std::size_t i = 0;
+    for (; i + 8 <= email.size(); i += 8) {
+        std::uint64_t x;
+        std::memcpy(&x, email.data() + i, 8);
+        h = (h ^ lower8(x)) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    if (i < email.size()) {
+        std::uint64_t x = 0;
+        std::memcpy(&x, email.data() + i, email.size() - i);
+        h = (h ^ lower8(x)) * 0xff51afd7ed558ccdULL;
+    }
+    h = mix(h);
     return h == 0 ? 1 : h;
 }
 
@@ -29,6 +66,24 @@ std::size_t EmailIndex::probe(std::uint64_t key) const noexcept {
     while (slots_[i].hash != 0 && slots_[i].hash != key)
         i = (i + 1) & mask;
     return i;
+}
+
+void EmailIndex::reserve(std::size_t n) {
+    std::size_t want = 1024;
+    while (want * 3 < n * 4)
+        want *= 2;
+    if (want > slots_.size() && size_ == 0) {
+        std::vector<Slot>().swap(slots_);
+        slots_.reserve(want);
+        // Ask for 2 MiB pages before the table is touched: one TLB entry then covers 128K slots.
+        const auto begin = (reinterpret_cast<std::uintptr_t>(slots_.data()) + (2u << 20) - 1) &
+                           ~std::uintptr_t((2u << 20) - 1);
+        const auto end =
+            (reinterpret_cast<std::uintptr_t>(slots_.data() + want)) & ~std::uintptr_t((2u << 20) - 1);
+        if (end > begin)
+            madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+        slots_.assign(want, Slot{});
+    }
 }
 
 std::optional<std::uint64_t> EmailIndex::first_row_or_insert(std::string_view email, std::uint64_t row) {

@@ -1,5 +1,7 @@
 #include "avara_onboard/validate/validated_rows.hpp"
 
+#include <algorithm>
+
 namespace avara::validate {
 
 Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(const std::string& roster_path,
@@ -7,7 +9,12 @@ Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(const std::string& ro
     auto reader = read::RosterReader::open(roster_path, RowValidator(mapping).header_options());
     if (!reader)
         return reader.error();
-    return std::unique_ptr<ValidatedRows>(new ValidatedRows(std::move(*reader), mapping));
+    std::unique_ptr<ValidatedRows> rows(new ValidatedRows(std::move(*reader), mapping));
+    // Sized once from the file (a roster row is rarely under 64 bytes), so the table is not rehashed
+    // and held twice on the way up; capped so an odd file cannot make us reserve more than it needs.
+    if (auto total = rows->total_bytes())
+        rows->first_row_of_email_.reserve(std::min<std::size_t>(*total / 64, std::size_t{1} << 21));
+    return rows;
 }
 
 Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(std::unique_ptr<read::CsvReader> csv,
@@ -15,12 +22,19 @@ Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(std::unique_ptr<read:
     auto reader = read::RosterReader::open(std::move(csv), RowValidator(mapping).header_options());
     if (!reader)
         return reader.error();
-    return std::unique_ptr<ValidatedRows>(new ValidatedRows(std::move(*reader), mapping));
+    std::unique_ptr<ValidatedRows> rows(new ValidatedRows(std::move(*reader), mapping));
+    // Sized once from the file (a roster row is rarely under 64 bytes), so the table is not rehashed
+    // and held twice on the way up; capped so an odd file cannot make us reserve more than it needs.
+    if (auto total = rows->total_bytes())
+        rows->first_row_of_email_.reserve(std::min<std::size_t>(*total / 64, std::size_t{1} << 21));
+    return rows;
 }
 
 bool ValidatedRows::next(ValidatedRow& out) {
     if (!reader_->next(raw_))
         return false;
+    if (auto e = raw_.cell(schema::Field::email))
+        first_row_of_email_.prefetch(*e);
     out.row = raw_.row;
     out.line = raw_.line;
     const bool valid = validator_.validate(raw_, out.invite, out.error);
@@ -33,7 +47,7 @@ bool ValidatedRows::next(ValidatedRow& out) {
 
     // The first row with an email claims it, whatever else is wrong with that row: two rows for one
     // person are a roster problem the administrator must settle, not something to guess at.
-    if (!raw_.error && !schema::check_email(out.invite.email)) {
+    if (!raw_.error && (valid || !schema::check_email(out.invite.email))) {
         if (auto first = first_row_of_email_.first_row_or_insert(out.invite.email, out.row)) {
             if (valid) {
                 out.status = report::Status::duplicate;

@@ -16,6 +16,11 @@ class EmailIndex {
     std::optional<std::uint64_t> first_row_or_insert(std::string_view email, std::uint64_t row);
     std::optional<std::uint64_t> find(std::string_view email) const;
     std::size_t size() const noexcept { return size_; }
+    void reserve(std::size_t n);
+    void prefetch(std::string_view email) const noexcept {
+        if (!slots_.empty())
+            __builtin_prefetch(&slots_[key_of(email) & (slots_.size() - 1)], 1);
+    }
 
   private:
     struct Slot {
