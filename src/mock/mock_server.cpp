@@ -305,30 +305,17 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
         tcp_layer.expires_after(idle_timeout);
         auto [header_ec, header_bytes] =
             co_await http::async_read_header(session.stream, buffer, parser, tuple_awaitable);
-        session.busy = true;
         (void)header_bytes;
-        if (header_ec) {
-            // A client closing between requests, a timeout or stop(): nothing to answer.
-            if (!is_http_error(header_ec) || header_ec == http::error::end_of_stream ||
-                header_ec == http::error::partial_message) {
-                co_return;
-            }
-            const Reply reply = impl->service.malformed_http(header_ec.message());
-            render_response(out, reply, true, 11);
-            tcp_layer.expires_after(request_timeout);
-            auto [write_ec, written] =
-                co_await asio::async_write(session.stream, asio::buffer(out), tuple_awaitable);
-            (void)written;
-            graceful_close = !write_ec;
-            break;
-        }
+        session.busy = true;
+        beast::error_code read_ec = header_ec;
 
         // A body over the limit is never read: the order of checks puts auth and faults first, and
         // the connection is closed after the answer since the rest of the body is still coming.
         bool too_large = false;
-        if (const auto length = parser.content_length(); length && *length > max_body_bytes) {
+        const auto length = parser.content_length();
+        if (!read_ec && length && *length > max_body_bytes) {
             too_large = true;
-        } else if (!parser.is_done()) {
+        } else if (!read_ec && !parser.is_done()) {
             if (parser.get().version() == 11 &&
                 text::iequals(parser.get()[http::field::expect], "100-continue")) {
                 static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -347,41 +334,45 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
             (void)body_bytes;
             if (body_ec == http::error::body_limit) {
                 too_large = true;
-            } else if (body_ec) {
-                if (!is_http_error(body_ec) || body_ec == http::error::partial_message)
-                    co_return;
-                const Reply reply = impl->service.malformed_http(body_ec.message());
-                render_response(out, reply, true, 11);
-                tcp_layer.expires_after(request_timeout);
-                auto [write_ec, written] =
-                    co_await asio::async_write(session.stream, asio::buffer(out), tuple_awaitable);
-                (void)written;
-                graceful_close = !write_ec;
-                break;
+            } else {
+                read_ec = body_ec;
             }
         }
 
-        const auto& message = parser.get();
-        Request request;
-        request.method = message.method_string();
-        request.target = message.target();
-        request.authorization = message[http::field::authorization];
-        request.idempotency_key = message["Idempotency-Key"];
-        if (!too_large)
-            request.body = message.body();
-        request.body_too_large = too_large;
-
+        Reply reply;
         std::optional<InFlight> in_flight;
-        Reply reply = co_await answer(impl, &request, &in_flight);
-        if (reply.drop) {
-            // Closed without a word, the way a crashed backend or a cut network looks to a client.
-            beast::error_code ignored;
-            tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
-            tcp_layer.socket().close(ignored);
-            co_return;
+        bool close = true;
+        bool head = false;
+        if (read_ec) {
+            // A client closing between requests or mid-request, a timeout or stop(): nobody to
+            // answer. Anything else is a request that is not HTTP.
+            if (!is_http_error(read_ec) || read_ec == http::error::end_of_stream ||
+                read_ec == http::error::partial_message) {
+                co_return;
+            }
+            reply = impl->service.malformed_http(read_ec.message());
+        } else {
+            const auto& message = parser.get();
+            Request request;
+            request.method = message.method_string();
+            request.target = message.target();
+            request.authorization = message[http::field::authorization];
+            request.idempotency_key = message["Idempotency-Key"];
+            if (!too_large)
+                request.body = message.body();
+            request.body_too_large = too_large;
+            reply = co_await answer(impl, &request, &in_flight);
+            if (reply.drop) {
+                // Closed without a word, the way a crashed backend or a cut network looks.
+                beast::error_code ignored;
+                tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                tcp_layer.socket().close(ignored);
+                co_return;
+            }
+            close = too_large || !message.keep_alive() || worker->stopping;
+            head = message.method() == http::verb::head;
         }
-        const bool close = too_large || !message.keep_alive() || worker->stopping;
-        render_response(out, reply, close, message.version(), message.method() == http::verb::head);
+        render_response(out, reply, close, parser.get().version(), head);
         tcp_layer.expires_after(request_timeout);
         auto [write_ec, written] =
             co_await asio::async_write(session.stream, asio::buffer(out), tuple_awaitable);
