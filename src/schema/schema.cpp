@@ -157,18 +157,36 @@ std::optional<Level> level_from_wire(std::string_view text) noexcept {
 }
 
 std::optional<bool> parse_bool(std::string_view text) noexcept {
+    // Hot path (two cells a row): dispatch on length rather than comparing with all eight spellings.
     const auto t = text::trim(text);
-    static constexpr std::string_view yeses[] = {"true", "yes", "y", "1"};
-    static constexpr std::string_view nos[] = {"false", "no", "n", "0"};
-    for (std::string_view yes : yeses) {
-        if (text::iequals(t, yes))
-            return true;
+    switch (t.size()) {
+        case 1: {
+            const char c = text::ascii_lower(t[0]);
+            if (c == 'y' || c == '1')
+                return true;
+            if (c == 'n' || c == '0')
+                return false;
+            return std::nullopt;
+        }
+        case 2:
+            if (text::iequals(t, "no"))
+                return false;
+            return std::nullopt;
+        case 3:
+            if (text::iequals(t, "yes"))
+                return true;
+            return std::nullopt;
+        case 4:
+            if (text::iequals(t, "true"))
+                return true;
+            return std::nullopt;
+        case 5:
+            if (text::iequals(t, "false"))
+                return false;
+            return std::nullopt;
+        default:
+            return std::nullopt;
     }
-    for (std::string_view no : nos) {
-        if (text::iequals(t, no))
-            return false;
-    }
-    return std::nullopt;
 }
 
 PhoneOrReason normalize_phone(std::string_view text) {
