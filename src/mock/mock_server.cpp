@@ -1,8 +1,5 @@
 #include "avara_onboard/mock/mock_server.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -21,11 +18,9 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -35,6 +30,7 @@
 
 #include "avara_onboard/mock/service.hpp"
 #include "avara_onboard/mock/test_pki.hpp"
+#include "avara_onboard/util/output_file.hpp"
 #include "avara_onboard/util/text.hpp"
 
 namespace avara::mock {
@@ -105,33 +101,6 @@ Result<std::string> read_pem(const std::string& path, const char* flag) {
         return make_error(ErrorKind::config, std::string(flag) + " " + path + ": cannot read the file");
     }
     return content.str();
-}
-
-// Replaces `path` whole (write to a temporary beside it, then rename), so a reader never sees half.
-std::optional<std::string> write_file(const std::string& path, std::string_view content, mode_t mode) {
-    const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return std::string(std::strerror(errno));
-    std::size_t done = 0;
-    while (done < content.size()) {
-        const auto n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            const std::string why = std::strerror(errno);
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return why;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fchmod(fd, mode) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        return why;
-    }
-    return std::nullopt;
 }
 
 std::string_view http_date() {
@@ -471,8 +440,9 @@ void Impl::shutdown() {
             w->thread.join();
     }
     if (options.state_file) {
-        if (auto why = write_file(*options.state_file, service.stats().to_json(), 0600)) {
-            throw AppError(ErrorKind::io, "cannot write the state file " + *options.state_file + ": " + *why);
+        // Personal data (the emails seen), so readable by its owner only, like the reports.
+        if (auto written = write_private_file(*options.state_file, service.stats().to_json()); !written) {
+            throw AppError(ErrorKind::io, "the state file: " + written.error().message);
         }
     }
 }
@@ -539,8 +509,8 @@ Result<std::unique_ptr<MockServer>> MockServer::start(ServerOptions options) {
     impl->endpoint = acceptor.local_endpoint();
 
     if (impl->options.write_ca) {
-        if (auto why = write_file(*impl->options.write_ca, impl->ca_pem, 0644)) {
-            return make_error(ErrorKind::io, "--write-ca " + *impl->options.write_ca + ": " + *why);
+        if (auto written = write_private_file(*impl->options.write_ca, impl->ca_pem); !written) {
+            return make_error(written.error().kind, "--write-ca: " + written.error().message);
         }
     }
 
