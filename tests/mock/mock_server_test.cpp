@@ -4,20 +4,19 @@
 #include <simdjson.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <barrier>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "avara_onboard/mock/service.hpp"
 #include "avara_onboard/mock/test_pki.hpp"
 #include "https_test_client.hpp"
+#include "test_files.hpp"
 
 using namespace avara;
 using namespace avara::mock;
@@ -28,32 +27,6 @@ namespace fs = std::filesystem;
 TEST_SUITE_BEGIN("mock");
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("avara-mock-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write_text(const std::string& path, const std::string& content) {
-    std::ofstream(path, std::ios::binary) << content;
-}
 
 std::unique_ptr<MockServer> start(ServerOptions options = {}) {
     auto server = MockServer::start(std::move(options));
@@ -424,8 +397,8 @@ TEST_CASE("mock::MockServer answers curl, which verifies it with --cacert and re
 TEST_CASE("mock::MockServer serves a given certificate and key") {
     TempDir dir;
     const TestPki pki = generate_test_pki();
-    write_text(dir.file("cert.pem"), pki.cert_pem);
-    write_text(dir.file("key.pem"), pki.key_pem);
+    dir.write("cert.pem", pki.cert_pem);
+    dir.write("key.pem", pki.key_pem);
     ServerOptions o;
     o.cert_file = dir.file("cert.pem");
     o.key_file = dir.file("key.pem");
@@ -440,9 +413,9 @@ TEST_CASE("mock::MockServer serves a given certificate and key") {
 TEST_CASE("mock::MockServer::start refuses what it cannot serve") {
     TempDir dir;
     const TestPki pki = generate_test_pki();
-    write_text(dir.file("cert.pem"), pki.cert_pem);
-    write_text(dir.file("key.pem"), pki.key_pem);
-    write_text(dir.file("other-key.pem"), generate_test_pki().key_pem);
+    dir.write("cert.pem", pki.cert_pem);
+    dir.write("key.pem", pki.key_pem);
+    dir.write("other-key.pem", generate_test_pki().key_pem);
 
     auto refused = [](ServerOptions o) {
         auto r = MockServer::start(std::move(o));
