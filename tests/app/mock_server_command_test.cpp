@@ -176,6 +176,23 @@ TEST_CASE("app::run_mock_server_command exits 2 when it cannot listen") {
     CHECK(read_file(dir.file("stderr")).find("--listen") != std::string::npos);
 }
 
+TEST_CASE("app::run_mock_server_command warns before listening beyond loopback") {
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: the warning comes, then the bind fails, and
+    // nothing is ever exposed.
+    TempDir dir;
+    auto [pid, out] = spawn(dir.file("stderr"), [] {
+        MockServerCommand cmd;
+        cmd.options.listen = "192.0.2.1:0";
+        return run_mock_server_command(cmd);
+    });
+    CHECK(first_line(out).empty());
+    ::close(out);
+    CHECK(wait_exit(pid) == exit_code::usage);
+    const auto err = read_file(dir.file("stderr"));
+    CHECK(err.find("warning: listening on 192.0.2.1:0: other machines can reach") != std::string::npos);
+    CHECK(err.find("cannot listen on 192.0.2.1:0") != std::string::npos);
+}
+
 TEST_CASE("app: avara-onboard mock-server from the command line") {
     TempDir dir;
     const auto ca = dir.file("ca.pem");
