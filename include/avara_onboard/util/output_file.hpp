@@ -34,7 +34,7 @@ class OutputFile {
     bool is_open() const noexcept { return fd_ >= 0; }
     const std::string& path() const noexcept { return path_; }
 
-    static constexpr std::size_t flush_threshold = 64 * 1024;
+    static constexpr std::size_t flush_threshold = std::size_t{64} * 1024;
 
   private:
     OutputFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
