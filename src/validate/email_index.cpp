@@ -80,9 +80,10 @@ void EmailIndex::reserve(std::size_t n) {
                            ~std::uintptr_t((2u << 20) - 1);
         const auto end =
             (reinterpret_cast<std::uintptr_t>(slots_.data() + want)) & ~std::uintptr_t((2u << 20) - 1);
-        if (end > begin)
+        if (end > begin) {
             // NOLINTNEXTLINE(performance-no-int-to-ptr): madvise takes an aligned address
             madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+        }
         slots_.assign(want, Slot{});
     }
 }
