@@ -1,5 +1,6 @@
 #include "avara_onboard/app/job_files.hpp"
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 
 #include "avara_onboard/util/log.hpp"
@@ -7,6 +8,15 @@
 namespace avara::app {
 
 namespace fs = std::filesystem;
+
+void add_roster_and_report_options(CLI::App& cmd, std::string& roster, std::optional<std::string>& report,
+                                   std::optional<std::string>& report_format,
+                                   std::optional<std::string>& summary) {
+    cmd.add_option("roster", roster, "Roster CSV (first line is the header)")->required();
+    cmd.add_option("--report", report, "Per-row report [default: ROSTER.report.csv beside the input]");
+    cmd.add_option("--report-format", report_format, "Report format: csv or jsonl [default: csv]");
+    cmd.add_option("--summary", summary, "Also write a JSON summary (counts per status, duration, rate)");
+}
 
 std::string default_report_path(const std::string& roster, report::Format format) {
     fs::path p(roster);

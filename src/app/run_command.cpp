@@ -24,10 +24,7 @@ namespace avara::app {
 
 CLI::App* add_run_command(CLI::App& root, RunOptions& o) {
     auto* cmd = root.add_subcommand("run", "Validate a roster and invite every valid row");
-    cmd->add_option("roster", o.roster, "Roster CSV (first line is the header)")->required();
-    cmd->add_option("--report", o.report, "Per-row report [default: ROSTER.report.csv beside the input]");
-    cmd->add_option("--report-format", o.report_format, "Report format: csv or jsonl [default: csv]");
-    cmd->add_option("--summary", o.summary, "Also write a JSON summary (counts per status, duration, rate)");
+    add_roster_and_report_options(*cmd, o.roster, o.report, o.report_format, o.summary);
     cmd->add_option("--config", o.config,
                     "TOML config: any option below, [columns], [values.FIELD], [defaults]");
     cmd->add_option("--base-url", o.base_url,

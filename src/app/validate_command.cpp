@@ -12,10 +12,7 @@ namespace avara::app {
 
 CLI::App* add_validate_command(CLI::App& root, ValidateOptions& o) {
     auto* cmd = root.add_subcommand("validate", "Check a roster against the invite schema; sends nothing");
-    cmd->add_option("roster", o.roster, "Roster CSV (first line is the header)")->required();
-    cmd->add_option("--report", o.report, "Per-row report [default: ROSTER.report.csv beside the input]");
-    cmd->add_option("--report-format", o.report_format, "Report format: csv or jsonl [default: csv]");
-    cmd->add_option("--summary", o.summary, "Also write a JSON summary (counts per status, duration, rate)");
+    add_roster_and_report_options(*cmd, o.roster, o.report, o.report_format, o.summary);
     cmd->add_option("--config", o.config, "TOML config: [columns], [values.FIELD], [defaults]");
     cmd->add_option("--payloads", o.payloads,
                     "Write the exact JSON body each valid row would send, one per line");

@@ -10,7 +10,16 @@
 #include "avara_onboard/util/error.hpp"
 #include "avara_onboard/validate/config.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace avara::app {
+
+// The roster argument and the output options that `run` and `validate` share.
+void add_roster_and_report_options(CLI::App& cmd, std::string& roster, std::optional<std::string>& report,
+                                   std::optional<std::string>& report_format,
+                                   std::optional<std::string>& summary);
 
 // ROSTER.csv -> ROSTER.report.csv (or .report.jsonl), beside the input.
 std::string default_report_path(const std::string& roster, report::Format format);
