@@ -281,7 +281,8 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
         // A body over the limit is never read: the order of checks puts auth and faults first, and
         // the connection is closed after the answer since the rest of the body is still coming.
         bool too_large = false;
-        const auto length = parser.content_length();
+        // content_length() asserts a complete header, which a failed read does not have.
+        const auto length = read_ec ? boost::optional<std::uint64_t>{} : parser.content_length();
         if (!read_ec && length && *length > max_body_bytes) {
             too_large = true;
         } else if (!read_ec && !parser.is_done()) {
