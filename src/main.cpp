@@ -1,3 +1,5 @@
 #include "avara_onboard/app/cli.hpp"
 
-int main(int argc, char** argv) { return avara::app::main(argc, argv); }
+int main(int argc, char** argv) {
+    return avara::app::main(argc, argv);
+}

@@ -8,7 +8,8 @@ using namespace avara::send;
 namespace {
 std::string header(const net::HttpRequest& r, std::string_view name) {
     for (const auto& h : r.headers) {
-        if (h.name == name) return h.value;
+        if (h.name == name)
+            return h.value;
     }
     return "<absent>";
 }
@@ -61,8 +62,9 @@ TEST_CASE("send::user_id_from_invite and user_id_from_lookup read the replies") 
 }
 
 TEST_CASE("send::server_message gives the status, the message and the per-field errors on one line") {
-    CHECK(server_message(422, R"({"message":"Invalid input","errors":[{"field":"email","message":"bad"}]})") ==
-          "HTTP 422: Invalid input (email: bad)");
+    CHECK(
+        server_message(422, R"({"message":"Invalid input","errors":[{"field":"email","message":"bad"}]})") ==
+        "HTTP 422: Invalid input (email: bad)");
     CHECK(server_message(400, "plain\ntext") == "HTTP 400: plain text");
     CHECK(server_message(500, "") == "HTTP 500");
     CHECK(server_message(503, std::string(500, 'x')).size() < 220);
