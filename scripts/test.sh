@@ -19,6 +19,9 @@ run_suite() {  # name, build dir, extra cmake args...
     ctest --test-dir "$dir" --output-on-failure -j "$jobs"
 }
 
+echo "== format: clang-format --dry-run over every C++ file"
+git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
 run_suite "normal build" build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite "ASan + UBSan" build-asan -DCMAKE_BUILD_TYPE=Debug -DAVARA_SANITIZE=ON -DAVARA_BENCH=OFF
