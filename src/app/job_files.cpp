@@ -18,9 +18,10 @@ void add_roster_and_report_options(CLI::App& cmd, std::string& roster, std::opti
     cmd.add_option("--summary", summary, "Also write a JSON summary (counts per status, duration, rate)");
 }
 
-std::string default_report_path(const std::string& roster, report::Format format) {
+std::string default_report_path(const std::string& roster) {
+    // The contract names one default whatever the format, so scripts can always find the report.
     fs::path p(roster);
-    p.replace_extension(format == report::Format::csv ? ".report.csv" : ".report.jsonl");
+    p.replace_extension(".report.csv");
     return p.string();
 }
 

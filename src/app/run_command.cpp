@@ -141,7 +141,7 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
     const auto format = report::parse_format(format_text);
     if (!format)
         throw AppError(ErrorKind::usage, "--report-format must be csv or jsonl, not '" + format_text + "'");
-    const auto report_path = pick<std::string>(o.report, s.report, default_report_path(o.roster, *format));
+    const auto report_path = pick<std::string>(o.report, s.report, default_report_path(o.roster));
     const auto summary_path = pick<std::string>(o.summary, s.summary, "");
     if (auto r = check_outputs_distinct(o.roster, {report_path, summary_path}); !r)
         throw AppError(r.error());

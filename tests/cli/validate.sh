@@ -34,6 +34,10 @@ run 0 -- "$BIN" validate "$WORK/ok.csv" --report "$WORK/ok.jsonl" --report-forma
 expect_eq "$(wc -l <"$WORK/ok.jsonl" | tr -d ' ')" 2 "jsonl lines"
 expect_contains "$WORK/ok.jsonl" '{"row":2,"line":3,"email":"b@b.org","status":"valid","http_status":null,"user_id":null,"attempts":0,"error":null}'
 
+# --report-format jsonl keeps the contract's one default path.
+run 0 -- "$BIN" validate "$WORK/ok.csv" --report-format jsonl
+expect_contains "$WORK/ok.report.csv" '{"row":1,"line":2,"email":"a@b.org","status":"valid"'
+
 # A quoted field spanning lines keeps line numbers right.
 printf '%s\na@b.org,"Ann\nMarie",B,Doctor,member,1,1\nc@b.org,C,D,Doctor,member,1,1\n' "$GOOD_HEADER" >"$WORK/multi.csv"
 run 0 -- "$BIN" validate "$WORK/multi.csv"

@@ -21,8 +21,9 @@ void add_roster_and_report_options(CLI::App& cmd, std::string& roster, std::opti
                                    std::optional<std::string>& report_format,
                                    std::optional<std::string>& summary);
 
-// ROSTER.csv -> ROSTER.report.csv (or .report.jsonl), beside the input.
-std::string default_report_path(const std::string& roster, report::Format format);
+// ROSTER.csv -> ROSTER.report.csv beside the input (also for --report-format jsonl: the contract
+// fixes one default path).
+std::string default_report_path(const std::string& roster);
 
 // Loads the config when one is named; an empty Config otherwise.
 Result<validate::Config> load_optional_config(const std::optional<std::string>& path);
