@@ -8,10 +8,13 @@ namespace avara::log {
 
 namespace {
 std::atomic<Level> current{Level::normal};
+std::atomic<bool> live_line{false};
 
 void emit(std::string_view prefix, std::string_view message) {
     std::string line;
-    line.reserve(prefix.size() + message.size() + 16);
+    line.reserve(prefix.size() + message.size() + 24);
+    if (live_line.load())
+        line.append("\r\x1b[K");
     line.append("avara-onboard: ");
     line.append(prefix);
     line.append(message);
@@ -23,6 +26,9 @@ void emit(std::string_view prefix, std::string_view message) {
 
 void set_level(Level level) noexcept {
     current.store(level);
+}
+void set_live_line(bool active) noexcept {
+    live_line.store(active);
 }
 Level level() noexcept {
     return current.load();
