@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -138,7 +139,15 @@ struct RunEngine::Impl {
 
     // Pulls rows until one must be sent; rows that need no request are reported on the way.
     awaitable<std::optional<Job>> next_job(std::size_t worker_index) {
+        unsigned handled_without_yield = 0;
         for (;;) {
+            // A long stretch of rows that need no request (invalid, duplicate, already done) must not
+            // starve the signal handler and the progress line: let them run now and then. Only here,
+            // before a row is read, since `row` is shared by the workers.
+            if (++handled_without_yield == 512) {
+                handled_without_yield = 0;
+                co_await asio::post(io, asio::use_awaitable);
+            }
             if (stopping || rows_exhausted)
                 co_return std::nullopt;
             if (report.buffered() >= config.max_out_of_order) {
