@@ -102,47 +102,41 @@ void OrderedReport::drain() {
 
 void OrderedReport::complete(RowResult result) {
     const std::uint64_t row = result.row;
-    check_row(row, "complete()");
-    if (row == next_) {
-        // Its slot may hold nothing else: the front row has never been stored ahead.
-        writer_->write(result);
-        ++next_;
-        if (row > highest_)
-            highest_ = row;
-        drain();
-        return;
-    }
-    Slot& s = slot_for(row);
-    if (s.state != SlotState::empty) {
-        throw AppError(ErrorKind::internal,
-                       "report: complete() of row " + std::to_string(row) + ", which is already finished");
-    }
-    // Journal first: a row is only held in memory once it is safe on disk.
-    write_journal(result);
-    s.result = std::move(result);
-    s.state = SlotState::completed;
-    ++buffered_;
-    if (row > highest_)
-        highest_ = row;
+    settle(row, "complete()", &result);
 }
 
 void OrderedReport::skip(std::uint64_t row) {
-    check_row(row, "skip()");
+    settle(row, "skip()", nullptr);
+}
+
+// One path for both ways a row ends: the front row is written (or passed over) at once; a later one
+// waits in its slot, a completed one safe in the journal first.
+void OrderedReport::settle(std::uint64_t row, const char* what, RowResult* result) {
+    check_row(row, what);
+    if (row > highest_)
+        highest_ = row;
     if (row == next_) {
+        // Its slot may hold nothing else: the front row has never been stored ahead.
+        if (result != nullptr)
+            writer_->write(*result);
         ++next_;
-        if (row > highest_)
-            highest_ = row;
         drain();
         return;
     }
     Slot& s = slot_for(row);
     if (s.state != SlotState::empty) {
-        throw AppError(ErrorKind::internal,
-                       "report: skip() of row " + std::to_string(row) + ", which is already finished");
+        throw AppError(ErrorKind::internal, std::string("report: ") + what + " of row " +
+                                                std::to_string(row) + ", which is already finished");
     }
-    s.state = SlotState::skipped;
-    if (row > highest_)
-        highest_ = row;
+    if (result == nullptr) {
+        s.state = SlotState::skipped;
+        return;
+    }
+    // Journal first: a row is only held in memory once it is safe on disk.
+    write_journal(*result);
+    s.result = std::move(*result);
+    s.state = SlotState::completed;
+    ++buffered_;
 }
 
 void OrderedReport::finish() {

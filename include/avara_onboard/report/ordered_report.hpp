@@ -60,6 +60,7 @@ class OrderedReport {
 
     Slot& slot_for(std::uint64_t row);  // grows the ring so that `row` fits
     void check_row(std::uint64_t row, const char* what);
+    void settle(std::uint64_t row, const char* what, RowResult* result);  // result null: skipped
     void drain();  // writes/advances past every finished row at the front
     void write_journal(const RowResult& r);
 
