@@ -9,7 +9,7 @@ packages=(
   libssl-dev openssl ca-certificates
   libsimdjson-dev libfccp-dev doctest-dev libcli11-dev libtomlplusplus-dev
   clang libclang-rt-14-dev clang-format clang-tidy
-  curl
+  curl python3
 )
 if [[ "${AVARA_BENCH_DEPS:-0}" == 1 ]]; then
   packages+=(wrk nginx-light time)

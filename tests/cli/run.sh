@@ -62,6 +62,17 @@ run 2 -- "$BIN" run "$roster" --api-key "oops" --base-url "$base" --ca-file "$WO
 stop_server
 expect_eq "$(state totalRequests)" 0 "requests after a usage error"
 
+# A server that asks for a pause longer than --max-wait ends the run (exit 3), saying when to come
+# back; the row it refused is `failed`, so --resume will send it again.
+start_server --throttle-rate 1 --retry-after 600 --seed 7
+AVARA_API_KEY=k run 3 -- "$BIN" run "$roster" --base-url "$base" --ca-file "$WORK/ca.pem" --max-wait 5 \
+    --concurrency 1 --report "$WORK/wait.csv"
+stop_server
+expect_contains "$WORK/err" "longer than --max-wait; it will accept requests again at"
+expect_contains "$WORK/err" "--resume"
+expect_eq "$(count_status "$WORK/wait.csv" failed)" 1 "the throttled row is failed"
+expect_eq "$(state totalRequests)" 1 "requests before the run stopped"
+
 # --help documents the exit codes and resuming.
 run 0 -- "$BIN" run --help
 expect_contains "$WORK/out" "--resume"
