@@ -15,8 +15,10 @@
 #include "avara_onboard/net/base_url.hpp"
 #include "avara_onboard/net/tls_context.hpp"
 #include "avara_onboard/report/ordered_report.hpp"
+#include "avara_onboard/report/report_lock.hpp"
 #include "avara_onboard/report/resume_store.hpp"
 #include "avara_onboard/send/run_engine.hpp"
+#include "avara_onboard/util/atomic_file.hpp"
 #include "avara_onboard/util/log.hpp"
 #include "avara_onboard/util/text.hpp"
 
@@ -126,6 +128,36 @@ std::string shell_quote(const std::string& s) {
     return out + "'";
 }
 
+// Makes the report final: held rows written, synced, the journal removed, and `.previous` too when
+// the run went to its end. A file that cannot be written stops the run like any abort (exit 3,
+// resumable), the journal and `.previous` left for --resume.
+void finish_report(report::OrderedReport& ordered, report::ResumeStore* previous,
+                   send::EngineResult& outcome) {
+    try {
+        ordered.finish();
+        if (previous != nullptr && !outcome.abort)
+            previous->discard();
+    } catch (const AppError& e) {
+        if (!outcome.abort) {
+            outcome.abort = Error{e.kind(), e.what()};
+        } else if (outcome.abort->message != e.what()) {
+            log::error(e.what());
+        }
+    }
+}
+
+// False (the error logged) when the summary cannot be written.
+bool write_summary(AtomicFile& file, const report::Summary& summary) {
+    try {
+        file.write(summary.to_json());
+        file.commit();
+        return true;
+    } catch (const AppError& e) {
+        log::error(std::string("the summary: ") + e.what());
+        return false;
+    }
+}
+
 int run_or_throw(const RunOptions& o, const RunContext& context) {
     const auto started = std::chrono::steady_clock::now();
     auto config = load_optional_config(o.config);
@@ -145,6 +177,10 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
     const auto summary_path = pick<std::string>(o.summary, s.summary, "");
     if (auto r = check_outputs_distinct(o.roster, {report_path, summary_path}); !r)
         throw AppError(r.error());
+    // One run at a time per report: held until this function returns, the report final by then.
+    auto report_lock = report::lock_report(report_path);
+    if (!report_lock)
+        throw AppError(report_lock.error());
 
     send::EngineConfig engine;
     engine.concurrency = static_cast<unsigned>(in_range<std::int64_t>(
@@ -185,6 +221,12 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
     if (!rows)
         throw AppError(rows.error());
     warn_unknown_columns((*rows)->unknown_columns());
+    // Every output is opened before the first request (and before the old report is touched): a path
+    // that cannot be written is refused now, exit 2, not found after the last invite. The report and
+    // its journal are opened below; an output added later (--metrics-file) is opened here too.
+    auto summary_file = AtomicFile::open_optional(summary_path);
+    if (!summary_file)
+        throw AppError(summary_file.error());
 
     const bool resume = o.resume || s.resume.value_or(false);
     std::unique_ptr<report::ResumeStore> previous;
@@ -224,10 +266,8 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
               std::to_string(engine.concurrency) + ", rate " + (engine.rate > 0 ? rate_text : "unlimited") +
               ")");
     send::RunEngine run_engine(engine, **rows, **ordered, previous.get(), summary);
-    const auto outcome = run_engine.run();
-    (*ordered)->finish();
-    if (previous && !outcome.abort)
-        previous->discard();
+    auto outcome = run_engine.run();
+    finish_report(**ordered, previous.get(), outcome);
 
     summary.requests = outcome.requests;
     summary.retries = outcome.retries;
@@ -244,10 +284,8 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
     } else {
         summary.exit_code = good == summary.rows() ? exit_code::ok : exit_code::rows_failed;
     }
-    if (!summary_path.empty()) {
-        if (auto r = write_private_file(summary_path, summary.to_json()); !r)
-            throw AppError(r.error());
-    }
+    if (*summary_file && !write_summary(**summary_file, summary))
+        summary.exit_code = exit_code::aborted;  // requests went out: never 2
 
     log::info(summary.counts_line() + "; " + std::to_string(summary.requests) + " requests, " +
               std::to_string(summary.retries) + " retries, " + std::to_string(outcome.connections_opened) +

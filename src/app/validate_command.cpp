@@ -4,7 +4,9 @@
 #include <chrono>
 
 #include "avara_onboard/app/job_files.hpp"
+#include "avara_onboard/report/report_lock.hpp"
 #include "avara_onboard/report/summary.hpp"
+#include "avara_onboard/util/atomic_file.hpp"
 #include "avara_onboard/util/log.hpp"
 #include "avara_onboard/validate/validated_rows.hpp"
 
@@ -44,6 +46,10 @@ int validate_or_throw(const ValidateOptions& o) {
     if (auto r = check_outputs_distinct(o.roster, {report_path, summary_path, payloads_path}); !r) {
         throw AppError(r.error());
     }
+    // The same lock as `run`: a validate and a run must not write one report at once.
+    auto report_lock = report::lock_report(report_path);
+    if (!report_lock)
+        throw AppError(report_lock.error());
 
     auto rows = validate::ValidatedRows::open(o.roster, config->mapping);
     if (!rows)
@@ -53,13 +59,14 @@ int validate_or_throw(const ValidateOptions& o) {
     auto writer = report::ReportWriter::create(report_path, *format, report::ReportWriter::Flush::batched);
     if (!writer)
         throw AppError(writer.error());
-    std::optional<OutputFile> payloads;
-    if (!payloads_path.empty()) {
-        auto file = OutputFile::open_private(payloads_path);
-        if (!file)
-            throw AppError(file.error());
-        payloads = std::move(*file);
-    }
+    // Whole-file outputs, replaced atomically when done, opened now so a bad path stops us early.
+    auto payloads_file = AtomicFile::open_optional(payloads_path);
+    if (!payloads_file)
+        throw AppError(payloads_file.error());
+    auto& payloads = *payloads_file;
+    auto summary_file = AtomicFile::open_optional(summary_path);
+    if (!summary_file)
+        throw AppError(summary_file.error());
 
     report::Summary summary;
     summary.command = "validate";
@@ -86,15 +93,15 @@ int validate_or_throw(const ValidateOptions& o) {
     }
     (*writer)->close();
     if (payloads)
-        payloads->close();
+        payloads->commit();
 
     const bool all_valid = summary.count(report::Status::valid) == summary.rows();
     summary.exit_code = all_valid ? exit_code::ok : exit_code::rows_failed;
     summary.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (!summary_path.empty()) {
-        if (auto r = write_private_file(summary_path, summary.to_json()); !r)
-            throw AppError(r.error());
+    if (*summary_file) {
+        (*summary_file)->write(summary.to_json());
+        (*summary_file)->commit();
     }
     if (summary.rows() == 0)
         log::warning("the roster has a header but no data rows");

@@ -1,6 +1,5 @@
 #include "avara_onboard/report/ordered_report.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,19 +17,6 @@ std::size_t ring_size_for(std::uint64_t span) {
     while (size < span)
         size *= 2;
     return size;
-}
-
-// The journal may only go once the report's lines are on disk, not just in the page cache: otherwise
-// a power cut right after finish() could lose rows that only the journal held.
-void sync_path(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        throw AppError(ErrorKind::io, "cannot reopen " + path + " to sync it: " + std::strerror(errno));
-    const int rc = ::fsync(fd);
-    const int err = errno;
-    ::close(fd);
-    if (rc != 0)
-        throw AppError(ErrorKind::io, "cannot sync " + path + ": " + std::strerror(err));
 }
 
 }  // namespace
@@ -155,8 +141,10 @@ void OrderedReport::finish() {
         }
     }
     finished_ = true;
+    // The journal may only go once the report's lines are on disk, not just in the page cache:
+    // otherwise a power cut right after finish() could lose rows that only the journal held.
+    writer_->sync();
     writer_->close();
-    sync_path(writer_->path());
     journal_.close();
     if (::unlink(journal_.path().c_str()) != 0 && errno != ENOENT)
         throw AppError(ErrorKind::io, "cannot remove " + journal_.path() + ": " + std::strerror(errno));

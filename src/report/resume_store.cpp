@@ -14,7 +14,7 @@
 
 #include "avara_onboard/read/csv_reader.hpp"
 #include "avara_onboard/report/report_writer.hpp"
-#include "avara_onboard/util/output_file.hpp"
+#include "avara_onboard/util/atomic_file.hpp"
 #include "avara_onboard/util/text.hpp"
 
 namespace avara::report {
@@ -302,17 +302,6 @@ void remove_file(const std::string& path) {
         throw AppError(ErrorKind::io, "cannot remove " + path + ": " + system_message(errno));
 }
 
-// A rename is only durable once its directory is synced.
-void sync_directory_of(const std::string& path) {
-    const auto slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return;  // best effort: the data itself is already synced
-    ::fsync(fd);
-    ::close(fd);
-}
-
 // Reads the line starting at `offset`, newline excluded.
 std::string read_line_at(int fd, std::uint64_t offset, const std::string& path) {
     std::string line;
@@ -342,9 +331,10 @@ std::string read_line_at(int fd, std::uint64_t offset, const std::string& path) 
 Result<std::unique_ptr<ResumeStore>> ResumeStore::open(const std::string& report_path) {
     const std::string previous = report_path + ".previous";
     const std::string pending = report_path + ".pending";
-    const std::string temp = previous + ".tmp";
 
-    auto out = OutputFile::open_private(temp, OutputFile::Mode::truncate);
+    // Under the report lock, so a fixed temporary name: a merge killed halfway leaves PREVIOUS.tmp,
+    // which the next merge simply reuses.
+    auto out = AtomicFile::open(previous, AtomicFile::TempName::fixed);
     if (!out)
         return out.error();
 
@@ -368,27 +358,18 @@ Result<std::unique_ptr<ResumeStore>> ResumeStore::open(const std::string& report
         std::pair{&pending, false}, std::pair{&report_path, true}, std::pair{&previous, true}};
     for (const auto& [file, header_required] : sources) {
         auto done = read_source(*file, header_required, keep);
-        if (!done) {
-            out->close();
-            remove_file(temp);
-            return done.error();
-        }
+        if (!done)
+            return done.error();  // `out` removes its temporary file
     }
 
-    out->sync();
-    out->close();
     if (index.size() == 0) {
-        remove_file(temp);
         remove_file(previous);
         remove_file(pending);
         return std::unique_ptr<ResumeStore>(new ResumeStore(previous, -1, std::move(index)));
     }
-    if (::rename(temp.c_str(), previous.c_str()) != 0) {
-        throw AppError(ErrorKind::io,
-                       "cannot rename " + temp + " to " + previous + ": " + system_message(errno));
-    }
-    sync_directory_of(previous);
-    // Only now that its rows are safe in the consolidated file may the journal go.
+    // Synced, renamed, the folder synced: only once its rows are durable in the consolidated file may
+    // the journal go (and the caller truncate the report).
+    out->commit();
     remove_file(pending);
 
     const int fd = ::open(previous.c_str(), O_RDONLY | O_CLOEXEC);

@@ -5,9 +5,31 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
+#include "avara_onboard/util/atomic_file.hpp"
+
 namespace avara {
+
+namespace {
+
+std::string folder_of(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos)
+        return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+int fsync_retrying(int fd) {
+    int rc = 0;
+    do {
+        rc = ::fsync(fd);
+    } while (rc != 0 && errno == EINTR);
+    return rc;
+}
+
+}  // namespace
 
 Result<OutputFile> OutputFile::open_private(const std::string& path, Mode mode) {
     const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == Mode::truncate ? O_TRUNC : O_APPEND);
@@ -17,7 +39,8 @@ Result<OutputFile> OutputFile::open_private(const std::string& path, Mode mode) 
     }
     // O_CREAT's mode does not apply to an existing file: narrow it ourselves.
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0077) != 0) {
+    const bool known = ::fstat(fd, &st) == 0;
+    if (known && S_ISREG(st.st_mode) && (st.st_mode & 0077) != 0) {
         if (::fchmod(fd, 0600) != 0) {
             const int err = errno;
             ::close(fd);
@@ -25,13 +48,21 @@ Result<OutputFile> OutputFile::open_private(const std::string& path, Mode mode) 
                               "cannot restrict " + path + " to mode 0600: " + std::strerror(err));
         }
     }
-    OutputFile file(fd, path);
-    file.buffer_.reserve(flush_threshold * 2);
-    return file;
+    const auto size = known && S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+    return OutputFile(fd, path, size);
+}
+
+OutputFile::OutputFile(int fd, std::string path, std::uint64_t size)
+    : fd_(fd), path_(std::move(path)), size_(size) {
+    buffer_.reserve(flush_threshold * 2);
 }
 
 OutputFile::OutputFile(OutputFile&& other) noexcept
-    : fd_(other.fd_), path_(std::move(other.path_)), buffer_(std::move(other.buffer_)) {
+    : fd_(other.fd_),
+      path_(std::move(other.path_)),
+      buffer_(std::move(other.buffer_)),
+      size_(other.size_),
+      failure_(std::move(other.failure_)) {
     other.fd_ = -1;
 }
 
@@ -42,6 +73,8 @@ OutputFile& OutputFile::operator=(OutputFile&& other) noexcept {
         fd_ = other.fd_;
         path_ = std::move(other.path_);
         buffer_ = std::move(other.buffer_);
+        size_ = other.size_;
+        failure_ = std::move(other.failure_);
         other.fd_ = -1;
     }
     return *this;
@@ -58,12 +91,25 @@ OutputFile::~OutputFile() {
     ::close(fd_);
 }
 
+void OutputFile::fail(const std::string& what, int err) {
+    failure_ = "cannot " + what + " " + path_ + ": " + std::strerror(err);
+    buffer_.clear();
+    throw AppError(ErrorKind::io, failure_);
+}
+
 void OutputFile::write(std::string_view data) {
     buffer_.append(data);
     maybe_flush();
 }
 
 void OutputFile::flush() {
+    if (failed())
+        throw AppError(ErrorKind::io, failure_);
+    if (fd_ < 0) {
+        if (buffer_.empty())
+            return;
+        throw AppError(ErrorKind::internal, "written after close: " + path_);
+    }
     std::size_t done = 0;
     while (done < buffer_.size()) {
         const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
@@ -71,37 +117,65 @@ void OutputFile::flush() {
             if (errno == EINTR)
                 continue;
             const int err = errno;
-            buffer_.erase(0, done);
-            throw AppError(ErrorKind::io, "cannot write " + path_ + ": " + std::strerror(err));
+            // Cut the partial write back off (best effort: a device cannot be truncated), so that the
+            // file holds only what whole flushes put there, e.g. no half report line.
+            if (done > 0)
+                (void)::ftruncate(fd_, static_cast<off_t>(size_));
+            fail("write", err);
         }
         done += static_cast<std::size_t>(n);
     }
+    size_ += done;
     buffer_.clear();
 }
 
 void OutputFile::sync() {
     flush();
-    if (fd_ >= 0)
-        ::fsync(fd_);
+    if (fd_ >= 0 && fsync_retrying(fd_) != 0)
+        fail("sync", errno);
 }
 
 void OutputFile::close() {
     if (fd_ < 0)
         return;
-    flush();
     const int fd = fd_;
+    try {
+        flush();
+    } catch (...) {
+        fd_ = -1;
+        ::close(fd);
+        throw;
+    }
     fd_ = -1;
     if (::close(fd) != 0)
-        throw AppError(ErrorKind::io, "cannot close " + path_ + ": " + std::strerror(errno));
+        fail("close", errno);
+}
+
+void sync_directory_of(const std::string& path) {
+    const std::string dir = folder_of(path);
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        throw AppError(ErrorKind::io, "cannot open folder " + dir + " to sync it: " + std::strerror(errno));
+    const int rc = fsync_retrying(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0 && err != EINVAL)
+        throw AppError(ErrorKind::io, "cannot sync folder " + dir + ": " + std::strerror(err));
+}
+
+void rename_durably(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0)
+        throw AppError(ErrorKind::io, "cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+    sync_directory_of(to);
 }
 
 Result<void> write_private_file(const std::string& path, std::string_view content) {
-    auto file = OutputFile::open_private(path);
+    auto file = AtomicFile::open(path);
     if (!file)
         return file.error();
     try {
         file->write(content);
-        file->close();
+        file->commit();
     } catch (const AppError& e) {
         return make_error(ErrorKind::io, e.what());
     }

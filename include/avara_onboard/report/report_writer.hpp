@@ -33,6 +33,7 @@ class ReportWriter {
 
     void write(const RowResult& r);  // throws AppError(io)
     void flush() { file_.flush(); }
+    void sync() { file_.sync(); }  // flush + fsync; throws AppError(io)
     void close() { file_.close(); }
     const std::string& path() const noexcept { return file_.path(); }
     Format format() const noexcept { return format_; }
