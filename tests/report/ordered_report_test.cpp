@@ -15,6 +15,8 @@
 #include <sstream>
 #include <vector>
 
+#include "avara_onboard/report/resume_store.hpp"
+#include "small_fs.hpp"
 #include "test_files.hpp"
 
 using namespace avara;
@@ -306,6 +308,67 @@ TEST_CASE("report::OrderedReport: report and journal together hold every finishe
         CHECK(in_report.count(expect) == 0);
         CHECK(on_disk.count(expect) == 0);  // the first row missing is one that never finished
     }
+}
+
+TEST_CASE("report::OrderedReport on a full disk: the failing write throws, what reached disk is exact") {
+    // Rows finish in shuffled windows, so both the report and the journal take writes until one of
+    // them meets ENOSPC. Afterwards --resume (on a disk with room again) must know exactly the rows
+    // whose complete() returned, plus possibly the rows whose complete() threw, nothing else.
+    Format format = Format::csv;
+    SUBCASE("csv") {
+        format = Format::csv;
+    }
+    SUBCASE("jsonl") {
+        format = Format::jsonl;
+    }
+    SmallFs fs(64 * 1024);
+    SKIP_UNLESS_MOUNTED(fs);
+    const auto path = fs.file("r.out");
+    auto created = OrderedReport::create(path, format);
+    REQUIRE(created.has_value());
+    auto& report = **created;
+    std::vector<std::uint64_t> order(5000);
+    std::iota(order.begin(), order.end(), 1);
+    std::mt19937 rng(11);
+    for (std::size_t i = 0; i < order.size(); i += 32)
+        std::shuffle(order.begin() + i, order.begin() + std::min<std::size_t>(i + 32, order.size()), rng);
+    std::set<std::uint64_t> accepted, threw;
+    for (auto row : order) {
+        try {
+            report.complete(result_for(row));
+            accepted.insert(row);
+        } catch (const AppError& e) {
+            REQUIRE(e.kind() == ErrorKind::io);
+            CHECK(std::string(e.what()).find("No space left on device") != std::string::npos);
+            threw.insert(row);
+            if (threw.size() == 20)
+                break;  // the engine stops new requests; rows in flight still arrive and fail
+        }
+    }
+    REQUIRE(threw.size() == 20);
+    REQUIRE(accepted.size() > 100);
+    CHECK_THROWS_AS(report.finish(), AppError);
+    REQUIRE(std::filesystem::exists(path + ".pending"));  // kept: it may hold the only copy
+
+    REQUIRE(fs.grow(4 * 1024 * 1024));
+    auto store = ResumeStore::open(path);
+    REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
+    std::size_t found = 0;
+    for (std::uint64_t row = 1; row <= order.size(); ++row) {
+        const auto r = result_for(row);
+        const auto outcome = (*store)->find(r.email);
+        const bool kept = r.status == Status::invited;
+        if (kept && accepted.count(row) != 0) {
+            REQUIRE_MESSAGE(outcome.has_value(), "row ", row, " completed but lost");
+            CHECK(outcome->user_id == r.user_id);
+        }
+        if (outcome) {
+            ++found;
+            REQUIRE_MESSAGE((accepted.count(row) != 0 || threw.count(row) != 0), "row ", row,
+                            " never completed but found");
+        }
+    }
+    CHECK(found == (*store)->size());
 }
 
 TEST_SUITE_END();

@@ -8,6 +8,7 @@
 
 #include "avara_onboard/report/ordered_report.hpp"
 #include "avara_onboard/report/report_writer.hpp"
+#include "small_fs.hpp"
 #include "test_files.hpp"
 
 using namespace avara;
@@ -382,6 +383,54 @@ TEST_CASE("report::ResumeStore and OrderedReport: killed run, killed resume, the
     CHECK_FALSE(s.find("e@x.org"));
     s.discard();
     CHECK_FALSE(std::filesystem::exists(path + ".previous"));
+}
+
+TEST_CASE("report::ResumeStore on a full disk: the merge throws, every earlier file stays as it was") {
+    SmallFs fs(128 * 1024);
+    SKIP_UNLESS_MOUNTED(fs);
+    const auto path = fs.file("r.csv");
+    std::vector<RowResult> reported, journaled, carried;
+    for (std::uint64_t row = 1; row <= 300; ++row) {
+        auto r = make(row, "user" + std::to_string(row) + "@example.org", Status::invited,
+                      "usr_" + std::to_string(row), 201);
+        (row <= 100 ? carried : (row <= 250 ? reported : journaled)).push_back(std::move(r));
+    }
+    write_report(path + ".previous", Format::jsonl, carried);
+    write_report(path, Format::csv, reported);
+    write_journal(path + ".pending", Format::csv, journaled);
+    const auto before = std::vector<std::string>{read_file(path + ".previous"), read_file(path),
+                                                 read_file(path + ".pending")};
+    {
+        // Fill the disk: the consolidated file cannot be written.
+        std::ofstream filler(fs.file("filler"), std::ios::binary);
+        const std::string block(4096, 'f');
+        while (filler.write(block.data(), block.size()) && filler.flush()) {
+        }
+    }
+    try {
+        auto store = ResumeStore::open(path);
+        FAIL("the merge succeeded on a full disk: ", (store ? "" : store.error().message));
+    } catch (const AppError& e) {
+        CHECK(e.kind() == ErrorKind::io);
+        CHECK(std::string(e.what()).find("No space left on device") != std::string::npos);
+    }
+    CHECK(read_file(path + ".previous") == before[0]);
+    CHECK(read_file(path) == before[1]);
+    CHECK(read_file(path + ".pending") == before[2]);
+    CHECK_FALSE(std::filesystem::exists(path + ".previous.tmp"));
+
+    std::filesystem::remove(fs.file("filler"));  // room again: the merge is exact
+    auto store = open_ok(path);
+    REQUIRE(store.has_value());
+    CHECK((*store)->size() == 300);
+    for (const auto& list : {carried, reported, journaled}) {
+        for (const auto& r : list) {
+            const auto found = (*store)->find(r.email);
+            REQUIRE(found.has_value());
+            CHECK(found->user_id == r.user_id);
+        }
+    }
+    CHECK_FALSE(std::filesystem::exists(path + ".pending"));
 }
 
 TEST_SUITE_END();
