@@ -93,10 +93,27 @@ CLI::App* add_mock_server_command(CLI::App& root, MockServerCommand& cmd) {
         ->type_name("SECONDS")
         ->capture_default_str()
         ->check(CLI::Range(1u, 86400u));
-    sub->add_option("--rate-limit", f.rate_limit,
-                    "requests per second allowed (token bucket); beyond it 429 with Retry-After; 0 = none")
-        ->type_name("PER_SECOND")
-        ->check(CLI::NonNegativeNumber);
+    auto* rate_limit =
+        sub->add_option(
+               "--rate-limit", f.rate_limit,
+               "requests per second allowed (token bucket); beyond it 429 with Retry-After; 0 = none")
+            ->type_name("PER_SECOND")
+            ->check(CLI::NonNegativeNumber);
+    sub->add_option("--rate-limit-burst", f.rate_limit_burst,
+                    "tokens the --rate-limit bucket holds (the most requests at once); default max(1, R)")
+        ->type_name("N")
+        ->check(CLI::Range(1.0, 1e9))
+        ->needs(rate_limit);
+    auto* blocked =
+        sub->add_option("--blocked-seconds", f.blocked_seconds,
+                        "answer every API request 429 for this many seconds after start (a blocked key)")
+            ->type_name("SECONDS")
+            ->check(CLI::Range(0u, 86400u));
+    sub->add_option("--blocked-retry-after", f.blocked_retry_after_s,
+                    "the Retry-After of --blocked-seconds answers; default: the seconds left in the window")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(1u, 86400u))
+        ->needs(blocked);
     sub->add_option("--drop-rate", f.drop_rate,
                     "share of requests whose connection is closed without an answer, half of them after "
                     "the request took effect")

@@ -29,8 +29,11 @@ FaultDecision FaultDice::roll() {
     return d;
 }
 
-TokenBucket::TokenBucket(double rate_per_s, Clock::time_point now)
-    : rate_(rate_per_s), capacity_(std::max(1.0, rate_per_s)), tokens_(capacity_), last_(now) {}
+TokenBucket::TokenBucket(double rate_per_s, Clock::time_point now, double burst)
+    : rate_(rate_per_s),
+      capacity_(std::max(1.0, burst > 0 ? burst : rate_per_s)),
+      tokens_(capacity_),
+      last_(now) {}
 
 void TokenBucket::refill(Clock::time_point now) {
     if (now <= last_)
@@ -57,6 +60,21 @@ TokenBucket::Clock::duration TokenBucket::wait_for_token(Clock::time_point now) 
     if (tokens_ >= 1.0)
         return Clock::duration::zero();
     return std::chrono::ceil<Clock::duration>(std::chrono::duration<double>((1.0 - tokens_) / rate_));
+}
+
+BlockedWindow::BlockedWindow(const FaultOptions& options, Clock::time_point start)
+    : start_(start),
+      end_(start + std::chrono::seconds(options.blocked_seconds)),
+      retry_after_s_(options.blocked_retry_after_s) {}
+
+std::optional<std::uint32_t> BlockedWindow::retry_after(Clock::time_point now) const {
+    // An instant a little before the start (another thread's clock reading) is inside the window.
+    if (end_ == start_ || now >= end_)
+        return std::nullopt;
+    if (retry_after_s_ > 0)
+        return retry_after_s_;
+    const auto left = std::chrono::ceil<std::chrono::seconds>(end_ - now).count();
+    return static_cast<std::uint32_t>(std::max<std::int64_t>(1, left));
 }
 
 }  // namespace avara::mock

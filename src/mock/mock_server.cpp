@@ -462,6 +462,8 @@ Result<std::unique_ptr<MockServer>> MockServer::start(ServerOptions options) {
     }
     if (!(f.rate_limit >= 0))
         return make_error(ErrorKind::usage, "--rate-limit must not be negative");
+    if (!(f.rate_limit_burst == 0 || f.rate_limit_burst >= 1))
+        return make_error(ErrorKind::usage, "--rate-limit-burst must be at least 1");
 
     std::string cert_pem, key_pem, ca_pem;
     if (options.cert_file || options.key_file) {

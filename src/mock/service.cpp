@@ -16,6 +16,7 @@ constexpr std::string_view users_path = "/v1/viewer/users";
 constexpr std::string_view admin_stats_path = "/__admin/stats";
 constexpr std::size_t default_page = 20;
 constexpr std::size_t max_page = 100;
+constexpr std::int64_t max_series_seconds = 24 * 3600;  // the per-second counts stop growing after a day
 
 Reply message_reply(int status, std::string_view message) {
     Reply r;
@@ -90,8 +91,10 @@ Service::Route route_of(std::string_view method, std::string_view path) {
 
 Service::Service(Options options, Clock::time_point now)
     : options_(std::move(options)),
+      start_(now),
       dice_(options_.faults),
-      bucket_(options_.faults.rate_limit, now),
+      bucket_(options_.faults.rate_limit, now, options_.faults.rate_limit_burst),
+      blocked_(options_.faults, now),
       // Ids follow from the seed too, so a repeated run also repeats its user ids.
       id_rng_(options_.faults.seed ^ 0x9e3779b97f4a7c15ULL) {}
 
@@ -118,6 +121,7 @@ std::variant<Reply, Service::Pending> Service::begin(const Request& request, Clo
 
     std::lock_guard lock(mutex_);
     ++counters_.total_requests;
+    count_in_window(counters_.requests_per_second, now);
     counters_.max_in_flight = std::max(counters_.max_in_flight, ++in_flight_);
     if (pending.route == Route::create_user) {
         note_post(now);
@@ -139,7 +143,8 @@ std::variant<Reply, Service::Pending> Service::begin(const Request& request, Clo
         ++counters_.responses[r.status];
         return r;
     }
-    pending.faults = dice_.roll();
+    pending.faults = dice_.roll();  // rolled even when blocked, so the window shifts no later fault
+    pending.blocked_retry_after_s = blocked_.retry_after(now).value_or(0);
     pending.latency = std::chrono::milliseconds(options_.faults.latency_ms);
     return pending;
 }
@@ -147,6 +152,16 @@ std::variant<Reply, Service::Pending> Service::begin(const Request& request, Clo
 Reply Service::finish(const Request& request, Pending pending, Clock::time_point now) {
     std::lock_guard lock(mutex_);
     const auto& faults = pending.faults;
+    if (pending.blocked_retry_after_s > 0) {
+        // The key itself is blocked: nothing else happens to the request, not even a drop.
+        auto r = message_reply(429, "too many requests (blocked for --blocked-seconds)");
+        r.retry_after_s = pending.blocked_retry_after_s;
+        ++counters_.throttled_blocked;
+        ++counters_.throttled_total;
+        count_in_window(counters_.throttled_per_second, now);
+        ++counters_.responses[r.status];
+        return r;
+    }
     if (faults.drop && !faults.drop_after) {
         ++counters_.dropped_before_create;
         Reply r;
@@ -157,21 +172,15 @@ Reply Service::finish(const Request& request, Pending pending, Clock::time_point
     Reply r;
     if (faults.fail) {
         r = message_reply(503, "service unavailable (injected fault)");
-    } else if (faults.throttle) {
-        r = message_reply(429, "too many requests (injected fault)");
-        r.retry_after_s = std::max<std::uint32_t>(1, options_.faults.retry_after_s);
-    } else if (!bucket_.try_take(now)) {
-        // Whole seconds, rounded up (a millisecond of slack keeps 9.000000001 s from asking for 10).
-        const double wait = std::chrono::duration<double>(bucket_.wait_for_token(now)).count();
-        r = message_reply(429, "rate limit exceeded");
-        r.retry_after_s = static_cast<std::uint32_t>(std::max(1.0, std::ceil(wait - 1e-3)));
+    } else if (faults.throttle || !bucket_.try_take(now)) {
+        r = throttled_reply(pending, now);
     } else {
         switch (pending.route) {
             case Route::create_user:
                 if (request.body_too_large || !pending.invite) {  // (no invite: it was too large)
                     r = message_reply(413, "request body is over 65536 bytes");
                 } else {
-                    r = create_user(request, *pending.invite, pending.email);
+                    r = create_user(request, *pending.invite, pending.email, now);
                 }
                 break;
             case Route::list_users:
@@ -190,8 +199,37 @@ Reply Service::finish(const Request& request, Pending pending, Clock::time_point
         r.drop = true;
         return r;
     }
+    if (r.status == 429) {
+        ++(faults.throttle ? counters_.throttled_injected : counters_.throttled_rate_limit);
+        ++counters_.throttled_total;
+        count_in_window(counters_.throttled_per_second, now);
+    }
     ++counters_.responses[r.status];
     return r;
+}
+
+Reply Service::throttled_reply(const Pending& pending, Clock::time_point now) {
+    if (pending.faults.throttle) {
+        auto r = message_reply(429, "too many requests (injected fault)");
+        r.retry_after_s = std::max<std::uint32_t>(1, options_.faults.retry_after_s);
+        return r;
+    }
+    // Whole seconds, rounded up (a millisecond of slack keeps 9.000000001 s from asking for 10).
+    const double wait = std::chrono::duration<double>(bucket_.wait_for_token(now)).count();
+    auto r = message_reply(429, "rate limit exceeded");
+    r.retry_after_s = static_cast<std::uint32_t>(std::max(1.0, std::ceil(wait - 1e-3)));
+    return r;
+}
+
+void Service::count_in_window(std::vector<std::uint32_t>& series, Clock::time_point now) {
+    // Several threads may hand in instants a little before start_: they belong to the first window.
+    const auto second = std::chrono::floor<std::chrono::seconds>(now - start_).count();
+    if (second >= max_series_seconds)
+        return;
+    const auto index = static_cast<std::size_t>(std::max<std::int64_t>(0, second));
+    if (series.size() <= index)
+        series.resize(index + 1, 0);
+    ++series[index];
 }
 
 void Service::end_request() {
@@ -219,6 +257,7 @@ Reply Service::handle(const Request& request, Clock::time_point now) {
 }
 
 void Service::note_post(Clock::time_point now) {
+    count_in_window(counters_.posts_per_second, now);
     recent_posts_.push_back(now);
     while (recent_posts_.front() <= now - std::chrono::seconds(1))
         recent_posts_.pop_front();
@@ -226,7 +265,8 @@ void Service::note_post(Clock::time_point now) {
         std::max(counters_.max_posts_per_second, static_cast<std::uint32_t>(recent_posts_.size()));
 }
 
-Reply Service::create_user(const Request& request, InviteCheck& check, EmailEntry* email) {
+Reply Service::create_user(const Request& request, InviteCheck& check, EmailEntry* email,
+                           Clock::time_point now) {
     if (check.malformed)
         return message_reply(400, *check.malformed);
     if (!check.invite) {
@@ -259,6 +299,7 @@ Reply Service::create_user(const Request& request, InviteCheck& check, EmailEntr
     entry.user = users_.size();
     users_.push_back(std::move(user));
     ++counters_.users_created;
+    count_in_window(counters_.created_per_second, now);
     Reply r;
     r.status = 201;
     r.body = users_.back().json;
@@ -387,6 +428,12 @@ std::string Service::render_user(const WireInvite& invite, const std::string& id
 Stats Service::stats() const {
     std::lock_guard lock(mutex_);
     Stats s = counters_;
+    const std::size_t windows = std::max({s.requests_per_second.size(), s.posts_per_second.size(),
+                                          s.created_per_second.size(), s.throttled_per_second.size()});
+    for (auto* series :
+         {&s.requests_per_second, &s.posts_per_second, &s.created_per_second, &s.throttled_per_second}) {
+        series->resize(windows, 0);
+    }
     for (const auto& [email, entry] : emails_) {
         EmailStats& e = s.emails[email];
         e.attempts = entry.attempts;

@@ -4,6 +4,22 @@
 
 namespace avara::mock {
 
+namespace {
+
+void append_series(std::string& out, std::string_view key, const std::vector<std::uint32_t>& counts) {
+    out += ",\"";
+    out += key;
+    out += "\":[";
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        if (i)
+            out.push_back(',');
+        out += std::to_string(counts[i]);
+    }
+    out.push_back(']');
+}
+
+}  // namespace
+
 std::uint64_t Stats::responses_with(int status) const {
     const auto it = responses.find(status);
     return it == responses.end() ? 0 : it->second;
@@ -20,7 +36,16 @@ std::string Stats::to_json() const {
                       ",\"maxInFlight\":" + std::to_string(max_in_flight) +
                       ",\"maxPostsPerSecond\":" + std::to_string(max_posts_per_second) +
                       ",\"dropped\":{\"beforeCreate\":" + std::to_string(dropped_before_create) +
-                      ",\"afterCreate\":" + std::to_string(dropped_after_create) + "},\"responses\":{";
+                      ",\"afterCreate\":" + std::to_string(dropped_after_create) +
+                      "},\"throttledTotal\":" + std::to_string(throttled_total) +
+                      ",\"throttled\":{\"injected\":" + std::to_string(throttled_injected) +
+                      ",\"rateLimit\":" + std::to_string(throttled_rate_limit) +
+                      ",\"blocked\":" + std::to_string(throttled_blocked) + "}";
+    append_series(out, "requestsPerSecond", requests_per_second);
+    append_series(out, "postsPerSecond", posts_per_second);
+    append_series(out, "createdPerSecond", created_per_second);
+    append_series(out, "throttledPerSecond", throttled_per_second);
+    out += ",\"responses\":{";
     bool first = true;
     for (const auto& [status, count] : responses) {
         if (!first)

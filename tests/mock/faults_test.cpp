@@ -124,4 +124,83 @@ TEST_CASE("mock::TokenBucket admits its rate and refuses beyond it") {
     }
 }
 
+TEST_CASE("mock::TokenBucket with a burst size holds that many tokens, refilled at its rate") {
+    const TokenBucket::Clock::time_point t0{};
+    SUBCASE("a burst under the rate") {
+        TokenBucket bucket(100, t0, 20);
+        for (int i = 0; i < 20; ++i)
+            REQUIRE(bucket.try_take(t0));
+        CHECK_FALSE(bucket.try_take(t0));
+        CHECK(bucket.wait_for_token(t0) == 10ms);
+        // A long pause refills to 20, not to one second's worth.
+        for (int i = 0; i < 20; ++i)
+            REQUIRE(bucket.try_take(t0 + 60s));
+        CHECK_FALSE(bucket.try_take(t0 + 60s));
+    }
+    SUBCASE("a burst over the rate") {
+        TokenBucket bucket(2, t0, 50);
+        for (int i = 0; i < 50; ++i)
+            REQUIRE(bucket.try_take(t0));
+        CHECK_FALSE(bucket.try_take(t0));
+        CHECK(bucket.wait_for_token(t0) == 500ms);
+        CHECK(bucket.try_take(t0 + 500ms));
+    }
+    SUBCASE("over any span it admits at most burst + rate * t") {
+        TokenBucket bucket(100, t0, 20);
+        int admitted = 0;
+        for (int ms = 0; ms < 5000; ++ms) {  // a client asking 5 times a millisecond
+            for (int k = 0; k < 5; ++k)
+                admitted += bucket.try_take(t0 + std::chrono::milliseconds(ms));
+        }
+        CHECK(admitted >= 20 + 100 * 4);  // refilled up to the 4.999th second
+        CHECK(admitted <= 20 + 100 * 5);
+    }
+    SUBCASE("0 means max(1, rate); under 1 still holds one token") {
+        TokenBucket a(10, t0, 0);
+        for (int i = 0; i < 10; ++i)
+            REQUIRE(a.try_take(t0));
+        CHECK_FALSE(a.try_take(t0));
+        TokenBucket b(10, t0, 0.25);
+        CHECK(b.try_take(t0));
+        CHECK_FALSE(b.try_take(t0));
+    }
+}
+
+TEST_CASE("mock::BlockedWindow refuses the first T seconds, then nothing") {
+    const BlockedWindow::Clock::time_point t0{};
+    SUBCASE("no window") {
+        BlockedWindow w(FaultOptions{}, t0);
+        CHECK_FALSE(w.retry_after(t0));
+        CHECK_FALSE(w.retry_after(t0 + 1h));
+    }
+    SUBCASE("a fixed Retry-After") {
+        FaultOptions o;
+        o.blocked_seconds = 30;
+        o.blocked_retry_after_s = 7;
+        BlockedWindow w(o, t0);
+        CHECK(w.retry_after(t0) == 7u);
+        CHECK(w.retry_after(t0 + 29999ms) == 7u);
+        CHECK_FALSE(w.retry_after(t0 + 30s));
+        CHECK_FALSE(w.retry_after(t0 + 31s));
+        CHECK(w.end() == t0 + 30s);
+    }
+    SUBCASE("by default the seconds left, rounded up, at least 1") {
+        FaultOptions o;
+        o.blocked_seconds = 10;
+        BlockedWindow w(o, t0);
+        CHECK(w.retry_after(t0) == 10u);
+        CHECK(w.retry_after(t0 + 1ms) == 10u);
+        CHECK(w.retry_after(t0 + 4500ms) == 6u);
+        CHECK(w.retry_after(t0 + 9999ms) == 1u);
+        CHECK_FALSE(w.retry_after(t0 + 10s));
+    }
+    SUBCASE("an instant a little before the start is inside the window") {
+        FaultOptions o;
+        o.blocked_seconds = 2;
+        o.blocked_retry_after_s = 1;
+        BlockedWindow w(o, t0 + 10s);
+        CHECK(w.retry_after(t0 + 9990ms) == 1u);
+    }
+}
+
 TEST_SUITE_END();

@@ -79,7 +79,7 @@ std::string str(simdjson::dom::element e) {
 
 TEST_CASE("mock::MockServer serves every endpoint over verified TLS on one kept-alive connection") {
     ServerOptions options;
-    options.api_key = "test-key";
+    options.api_key.emplace("test-key");  // (assigning a literal trips g++ 12 -Wmaybe-uninitialized)
     auto server = start(options);
     CHECK(server->port() != 0);
     CHECK(server->address() == "127.0.0.1:" + std::to_string(server->port()));
@@ -235,6 +235,31 @@ TEST_CASE("mock::MockServer injects faults over the wire") {
         CHECK(r.status == 429);
         const auto retry_after = r.header("retry-after");
         CHECK((retry_after == "1" || retry_after == "2"));
+    }
+    SUBCASE("blocked window: 429 with Retry-After for every request, then served") {
+        ServerOptions o;
+        o.faults.blocked_seconds = 2;  // room for a loaded machine's first handshake
+        o.faults.blocked_retry_after_s = 4;
+        const auto started = std::chrono::steady_clock::now();
+        auto server = start(o);
+        auto client = client_for(*server);
+        const auto r = client.send("POST", "/v1/viewer/users", invite_body("a@b.org"));
+        CHECK(r.status == 429);
+        CHECK(r.header("retry-after") == "4");
+        CHECK(client.send("GET", "/v1/viewer/users").status == 429);
+        std::this_thread::sleep_until(started + 2100ms);
+        CHECK(client.send("POST", "/v1/viewer/users", invite_body("a@b.org")).status == 201);
+        const auto s = server->stats();
+        CHECK(s.throttled_blocked == 2);
+        CHECK(s.users_created == 1);
+        // The server's own record per 1-second window: the two refusals in the first.
+        REQUIRE(s.throttled_per_second.size() >= 3);
+        CHECK(s.throttled_per_second[0] + s.throttled_per_second[1] == 2);
+        std::uint32_t created = 0;
+        for (auto n : s.created_per_second)
+            created += n;
+        CHECK(created == 1);
+        CHECK(s.created_per_second[0] + s.created_per_second[1] == 0);
     }
     SUBCASE("drop-rate 1: the connection closes without an answer") {
         ServerOptions o;

@@ -480,4 +480,96 @@ TEST_CASE("mock::Service counts malformed HTTP as answered 400s") {
     CHECK(s.stats().total_requests == 1);
 }
 
+TEST_CASE("mock::Service rate limit with a burst admits the burst, then the rate") {
+    FaultOptions f;
+    f.rate_limit = 10;
+    f.rate_limit_burst = 3;
+    Service s(with_faults(f), t0);
+    for (int i = 0; i < 3; ++i)
+        REQUIRE(handle(s, post("u" + std::to_string(i) + "@b.org"), t0).status == 201);
+    const auto r = handle(s, post("late@b.org"), t0);
+    CHECK(r.status == 429);
+    CHECK(r.retry_after_s == 1);
+    CHECK(handle(s, post("late@b.org"), t0 + 100ms).status == 201);
+    const auto st = s.stats();
+    CHECK(st.throttled_total == 1);
+    CHECK(st.throttled_rate_limit == 1);
+    CHECK(st.throttled_injected == 0);
+}
+
+TEST_CASE("mock::Service blocked window: every request 429 for the first T seconds, on every endpoint") {
+    FaultOptions f;
+    f.blocked_seconds = 30;
+    f.blocked_retry_after_s = 5;
+    f.drop_rate = 1.0;  // the block comes first: no request in the window is dropped
+    Service s(with_faults(f), t0);
+    for (const auto& c : {post("a@b.org"), get("/v1/viewer/users"), get("/v1/viewer/users?email=a@b.org"),
+                          get("/v1/viewer/users/usr_00000000000000000000000000000000")}) {
+        const auto r = handle(s, c, t0 + 10s);
+        CHECK(r.status == 429);
+        CHECK(r.retry_after_s == 5);
+        CHECK_FALSE(r.drop);
+    }
+    // Auth still comes first, and the admin endpoint is never blocked.
+    Call bad = post("a@b.org");
+    bad.authorization = "";
+    CHECK(handle(s, bad, t0 + 10s).status == 401);
+    CHECK(handle(s, get("/__admin/stats"), t0 + 10s).status == 200);
+    CHECK(s.stats().users_created == 0);
+    // After the window the other faults are back.
+    CHECK(handle(s, post("a@b.org"), t0 + 30s).drop);
+    const auto st = s.stats();
+    CHECK(st.throttled_blocked == 4);
+    CHECK(st.throttled_total == 4);
+    CHECK(st.responses_with(429) == 4);
+
+    SUBCASE("without --blocked-retry-after, the seconds left") {
+        FaultOptions g;
+        g.blocked_seconds = 30;
+        Service s2(with_faults(g), t0);
+        CHECK(handle(s2, post("a@b.org"), t0 + 12500ms).retry_after_s == 18);
+        CHECK(handle(s2, post("a@b.org"), t0 + 30s).status == 201);
+    }
+}
+
+TEST_CASE("mock::Service counts requests, POSTs, creations and 429s per 1-second window") {
+    FaultOptions f;
+    f.rate_limit = 10;  // a token every 100 ms
+    f.rate_limit_burst = 2;
+    Service s(with_faults(f), t0);
+    // Second 0: three POSTs, the third refused by the bucket. Second 1: nothing.
+    // Second 2: a GET, a POST and a replayed POST (not a creation).
+    handle(s, post("a@b.org", "ka"), t0);
+    handle(s, post("b@b.org"), t0 + 1ms);
+    handle(s, post("c@b.org"), t0 + 1ms);
+    handle(s, get("/v1/viewer/users"), t0 + 2100ms);
+    handle(s, post("d@b.org"), t0 + 2200ms);
+    handle(s, post("a@b.org", "ka"), t0 + 2999ms);
+    // Before the start (another thread's clock reading): the first window.
+    handle(s, get("/v1/viewer/users"), t0 - 1ms);
+    const auto st = s.stats();
+    using V = std::vector<std::uint32_t>;
+    CHECK(st.requests_per_second == V{4, 0, 3});
+    CHECK(st.posts_per_second == V{3, 0, 2});
+    CHECK(st.created_per_second == V{2, 0, 1});
+    CHECK(st.throttled_per_second == V{1, 0, 0});
+    CHECK(st.throttled_total == 1);
+    simdjson::dom::parser parser;
+    const auto doc = parse(parser, st.to_json());
+    CHECK(int64_t(doc["postsPerSecond"].at(2)) == 2);
+    CHECK(int64_t(doc["createdPerSecond"].at(0)) == 2);
+}
+
+TEST_CASE("mock::Service counts injected 429s apart from the rate limit's") {
+    FaultOptions f;
+    f.throttle_rate = 1.0;
+    Service s(with_faults(f), t0);
+    handle(s, post("a@b.org"), t0);
+    handle(s, get("/v1/viewer/users"), t0);
+    const auto st = s.stats();
+    CHECK(st.throttled_injected == 2);
+    CHECK(st.throttled_total == 2);
+    CHECK(st.throttled_per_second == std::vector<std::uint32_t>{2});
+}
+
 TEST_SUITE_END();

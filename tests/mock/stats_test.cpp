@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <vector>
+
 using namespace avara::mock;
 
 TEST_SUITE_BEGIN("mock");
@@ -21,13 +23,42 @@ TEST_CASE("mock::Stats::to_json is the state file's shape") {
     s.emails["q\"uote@b.org"] = {1, ""};
     CHECK(s.to_json() ==
           R"({"usersCreated":2,"totalRequests":5,"maxInFlight":3,"maxPostsPerSecond":4,)"
-          R"("dropped":{"beforeCreate":1,"afterCreate":0},"responses":{"201":2,"409":1},)"
+          R"("dropped":{"beforeCreate":1,"afterCreate":0},"throttledTotal":0,)"
+          R"("throttled":{"injected":0,"rateLimit":0,"blocked":0},"requestsPerSecond":[],)"
+          R"("postsPerSecond":[],"createdPerSecond":[],"throttledPerSecond":[],)"
+          R"("responses":{"201":2,"409":1},)"
           R"("emails":{"a@b.org":{"attempts":2,"userId":"usr_00000000000000000000000000000001"},)"
           R"("q\"uote@b.org":{"attempts":1,"userId":null}}})");
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     REQUIRE_FALSE(parser.parse(s.to_json()).get(doc));
     CHECK(int64_t(doc["emails"]["q\"uote@b.org"]["attempts"]) == 1);
+}
+
+TEST_CASE("mock::Stats::to_json writes the throttling figures and the per-second counts") {
+    Stats s;
+    s.throttled_total = 6;
+    s.throttled_injected = 1;
+    s.throttled_rate_limit = 2;
+    s.throttled_blocked = 3;
+    s.requests_per_second = {4, 0, 9};
+    s.posts_per_second = {3, 0, 8};
+    s.created_per_second = {1, 0, 5};
+    s.throttled_per_second = {2, 0, 3};
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE_FALSE(parser.parse(s.to_json()).get(doc));
+    CHECK(int64_t(doc["throttledTotal"]) == 6);
+    CHECK(int64_t(doc["throttled"]["injected"]) == 1);
+    CHECK(int64_t(doc["throttled"]["rateLimit"]) == 2);
+    CHECK(int64_t(doc["throttled"]["blocked"]) == 3);
+    std::vector<int64_t> posts;
+    for (auto v : doc["postsPerSecond"].get_array())
+        posts.push_back(int64_t(v));
+    CHECK(posts == std::vector<int64_t>{3, 0, 8});
+    CHECK(int64_t(doc["createdPerSecond"].at(2)) == 5);
+    CHECK(int64_t(doc["requestsPerSecond"].at(0)) == 4);
+    CHECK(int64_t(doc["throttledPerSecond"].at(2)) == 3);
 }
 
 TEST_CASE("mock::Stats looks figures up by status and by email in any case") {
@@ -42,7 +73,10 @@ TEST_CASE("mock::Stats looks figures up by status and by email in any case") {
 
 TEST_CASE("mock::Stats::to_json of nothing is still complete") {
     CHECK(Stats{}.to_json() == R"({"usersCreated":0,"totalRequests":0,"maxInFlight":0,"maxPostsPerSecond":0,)"
-                               R"("dropped":{"beforeCreate":0,"afterCreate":0},"responses":{},"emails":{}})");
+                               R"("dropped":{"beforeCreate":0,"afterCreate":0},"throttledTotal":0,)"
+                               R"("throttled":{"injected":0,"rateLimit":0,"blocked":0},)"
+                               R"("requestsPerSecond":[],"postsPerSecond":[],"createdPerSecond":[],)"
+                               R"("throttledPerSecond":[],"responses":{},"emails":{}})");
 }
 
 TEST_SUITE_END();

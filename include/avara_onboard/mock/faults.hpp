@@ -1,8 +1,10 @@
 #pragma once
-// The mock server's misbehaviour, as pure logic: seeded dice for the injected faults and a token
-// bucket for --rate-limit. No I/O and no clock of their own, so tests step them explicitly.
+// The mock server's misbehaviour, as pure logic: seeded dice for the injected faults, a token
+// bucket for --rate-limit and the --blocked-seconds window. No I/O and no clock of their own, so
+// tests step them explicitly.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <random>
 
 namespace avara::mock {
@@ -13,7 +15,12 @@ struct FaultOptions {
     double throttle_rate = 0;      // share answered 429 with Retry-After: retry_after_s
     double drop_rate = 0;          // share whose connection is closed without an answer
     double rate_limit = 0;         // requests per second; 0 = none
+    double rate_limit_burst = 0;   // tokens the bucket holds (at least 1); 0 = max(1, rate_limit)
     std::uint32_t retry_after_s = 1;
+    // For the first blocked_seconds after start every API request is answered 429 with
+    // Retry-After: blocked_retry_after_s (0: the whole seconds left in the window, at least 1).
+    std::uint32_t blocked_seconds = 0;
+    std::uint32_t blocked_retry_after_s = 0;
     std::uint64_t seed = 0;
 };
 
@@ -40,12 +47,13 @@ class FaultDice {
     double throttle_rate_;
 };
 
-// A bucket holding up to max(1, rate) tokens, refilled at `rate` per second: a client that keeps to
-// the rate is never refused, one that bursts past it is.
+// A bucket holding up to `burst` tokens (0: max(1, rate); never under 1), full at the start and
+// refilled at `rate` per second: a client that keeps to the rate is never refused, one that bursts
+// past it is. Over any span of t seconds it admits at most burst + rate * t requests.
 class TokenBucket {
   public:
     using Clock = std::chrono::steady_clock;
-    TokenBucket(double rate_per_s, Clock::time_point now);
+    TokenBucket(double rate_per_s, Clock::time_point now, double burst = 0);
     bool try_take(Clock::time_point now);
     // How long until try_take would succeed; zero when it would now.
     Clock::duration wait_for_token(Clock::time_point now);
@@ -57,6 +65,23 @@ class TokenBucket {
     double capacity_;
     double tokens_;
     Clock::time_point last_;
+};
+
+// --blocked-seconds: the way an API answers a key that is itself throttled. Every request in the
+// first `blocked_seconds` after `start` is refused, whatever the other faults would have done.
+class BlockedWindow {
+  public:
+    using Clock = std::chrono::steady_clock;
+    BlockedWindow(const FaultOptions& options, Clock::time_point start);
+    // The Retry-After (seconds) of a request arriving at `now` while the window lasts; nothing
+    // once it is over, or when there is no window.
+    std::optional<std::uint32_t> retry_after(Clock::time_point now) const;
+    Clock::time_point end() const { return end_; }
+
+  private:
+    Clock::time_point start_;
+    Clock::time_point end_;
+    std::uint32_t retry_after_s_;
 };
 
 }  // namespace avara::mock

@@ -58,6 +58,7 @@ class Service {
     struct Pending {
         Route route = Route::not_found;
         FaultDecision faults;
+        std::uint32_t blocked_retry_after_s = 0;  // arrived in the --blocked-seconds window
         std::chrono::milliseconds latency{0};
         std::optional<InviteCheck> invite;  // create_user with a readable body
         EmailEntry* email = nullptr;        // the record of the invite's email, when it has one
@@ -93,17 +94,22 @@ class Service {
     static constexpr std::size_t no_user = static_cast<std::size_t>(-1);
 
     // `email` is set whenever `check` holds a valid invite (which has an email).
-    Reply create_user(const Request& request, InviteCheck& check, EmailEntry* email);
+    Reply create_user(const Request& request, InviteCheck& check, EmailEntry* email, Clock::time_point now);
     Reply list_users(const Request& request) const;
     Reply get_user(const Request& request) const;
     std::string new_user_id();
     std::string render_user(const WireInvite& invite, const std::string& id);
     void note_post(Clock::time_point now);
+    // One more in `series` for the 1-second window holding `now` (counted from start_).
+    void count_in_window(std::vector<std::uint32_t>& series, Clock::time_point now);
+    Reply throttled_reply(const Pending& pending, Clock::time_point now);
 
     Options options_;
     mutable std::mutex mutex_;  // guards everything below
+    Clock::time_point start_;
     FaultDice dice_;
     TokenBucket bucket_;
+    BlockedWindow blocked_;
     std::mt19937_64 id_rng_;
     std::vector<User> users_;  // in creation order: list cursors are indexes into it
     std::unordered_map<std::string, EmailEntry> emails_;  // by the lowercased email

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace avara::mock {
 
@@ -22,13 +23,27 @@ struct Stats {
     // (a POST then has created its user, unless its answer would have been an error).
     std::uint64_t dropped_before_create = 0;
     std::uint64_t dropped_after_create = 0;
+    // 429 answers sent: all of them, and by cause (--throttle-rate, --rate-limit, --blocked-seconds).
+    std::uint64_t throttled_total = 0;
+    std::uint64_t throttled_injected = 0;
+    std::uint64_t throttled_rate_limit = 0;
+    std::uint64_t throttled_blocked = 0;
+    // Counts per 1-second window since the server started: element i covers [i s, i+1 s). All four
+    // have the same length, up to the last window with anything in it (at most 24 h of windows).
+    // Requests and POSTs count at arrival; creations and 429s when answered.
+    std::vector<std::uint32_t> requests_per_second;         // API requests, as total_requests
+    std::vector<std::uint32_t> posts_per_second;            // POST /v1/viewer/users
+    std::vector<std::uint32_t> created_per_second;          // users created (not replays)
+    std::vector<std::uint32_t> throttled_per_second;        // 429 answers
     std::map<int, std::uint64_t> responses;                 // answers sent, by HTTP status
     std::map<std::string, EmailStats, std::less<>> emails;  // keyed by the ASCII-lowercased email
 
     std::uint64_t responses_with(int status) const;
     std::uint32_t attempts(std::string_view email) const;  // any case; 0 when never seen
     // {"usersCreated", "totalRequests", "maxInFlight", "maxPostsPerSecond",
-    //  "dropped": {"beforeCreate", "afterCreate"}, "responses": {"201": n, ...},
+    //  "dropped": {"beforeCreate", "afterCreate"}, "throttledTotal",
+    //  "throttled": {"injected", "rateLimit", "blocked"}, "requestsPerSecond": [n, ...],
+    //  "postsPerSecond", "createdPerSecond", "throttledPerSecond", "responses": {"201": n, ...},
     //  "emails": {"a@b.org": {"attempts": n, "userId": "usr_..." | null}, ...}}
     std::string to_json() const;
 };
