@@ -10,6 +10,7 @@ packages=(
   libsimdjson-dev libfccp-dev doctest-dev libcli11-dev libtomlplusplus-dev
   clang libclang-rt-14-dev clang-format clang-tidy
   curl python3
+  scdoc man-db dpkg-dev lintian systemd zsh prometheus chromium python3-yaml
 )
 if [[ "${AVARA_BENCH_DEPS:-0}" == 1 ]]; then
   packages+=(wrk nginx-light time)
