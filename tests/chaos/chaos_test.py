@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Chaos: 5,000 rows against the mock server with 503s, dropped connections (before and after the
+user is created) and latency; 20 SIGKILLs of `run --resume` at seeded random moments, some of them
+the instant `--resume`'s merge has started (its REPORT.previous.tmp exists); then a final `--resume`
+that must finish. Asserted from the server's own state: every row exactly once in row order, one user
+per email, every user_id the server's.
+
+    tests/chaos/chaos_test.py BINARY            (CHAOS_SEED=N to replay a run; it prints its seed)
+"""
+import os
+import random
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ROWS = 5000
+KILLS = 20
+MERGE_KILLS = 5  # of the KILLS, the ones aimed at the merge step
+BUDGET_S = 120
+
+
+def kill_at_random(ctx, proc, rng, report):
+    """SIGKILL after a random delay; returns what the run had reached by then."""
+    delay = rng.uniform(0.02, 1.2)
+    end = time.monotonic() + delay
+    while time.monotonic() < end and proc.poll() is None:
+        time.sleep(0.005)
+    return "after %.2f s" % delay
+
+
+def kill_in_merge(ctx, proc, report):
+    """SIGKILL the moment the merge's temporary file appears; True when it was still there after."""
+    temp = report + ".previous.tmp"
+    deadline = time.monotonic() + 10
+    while not os.path.exists(temp) and proc.poll() is None and time.monotonic() < deadline:
+        pass  # a busy wait: the merge of a few thousand lines takes milliseconds
+    return "in the merge" if os.path.exists(temp) else "merge missed"
+
+
+def body(ctx):
+    seed = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(1, 2**31))
+    ctx.log("chaos seed %d (replay: CHAOS_SEED=%d %s %s)" % (seed, seed, sys.argv[0], ctx.bin))
+    rng = random.Random(seed)
+    started = time.monotonic()
+    server = harness.MockServer(ctx, ctx.work, "--fail-rate", "0.05", "--drop-rate", "0.05",
+                                "--latency-ms", "15", "--seed", str(seed))
+    try:
+        roster = ctx.path("roster.csv")
+        report = ctx.path("roster.report.csv")
+        emails = harness.write_roster(roster, ROWS)
+        args = harness.run_args(ctx, roster, report, server, "--resume", "--concurrency", "16", "--rate", "0",
+                                "--max-retries", "20", "--timeout", "5", "--quiet")
+        merge_kills = set(rng.sample(range(4, KILLS), MERGE_KILLS))
+        landed_in_merge = 0
+        for i in range(KILLS):
+            proc = harness.start(args, ctx.path("err.txt"))
+            if i in merge_kills:
+                moment = kill_in_merge(ctx, proc, report)
+            else:
+                moment = kill_at_random(ctx, proc, rng, report)
+            finished = proc.poll() is not None
+            if not finished:
+                proc.send_signal(signal.SIGKILL)
+            code = proc.wait()
+            landed = finished is False and os.path.exists(report + ".previous.tmp")
+            landed_in_merge += landed
+            ctx.log("kill %2d %-13s %s; report %d lines, journal %d" % (
+                i + 1, moment, "finished first (exit %d)" % code if finished else "killed",
+                harness.complete_lines(report), harness.complete_lines(report + ".pending")))
+            if finished:
+                # A run that ends on its own must have ended well: never refused by a stale lock.
+                ctx.check(code in (0, 1), "run %d ended with %d: %s" % (i + 1, code, open(ctx.path("err.txt")).read()))
+        code, err = harness.run(args, ctx.path("err.txt"))
+        ctx.check(code == 0, "the final --resume exited %s: %s" % (code, err[-2000:]))
+        state = server.stop()
+        harness.check_complete(ctx, harness.read_report(report), emails, state)
+        for leftover in (".pending", ".previous", ".previous.tmp"):
+            ctx.check(not os.path.exists(report + leftover), "left behind: " + report + leftover)
+        ctx.check(oct(os.stat(report).st_mode & 0o777) == "0o600", "report mode 0600")
+        ctx.check(landed_in_merge >= 1, "no kill landed inside the merge (%d aimed)" % MERGE_KILLS)
+        elapsed = time.monotonic() - started
+        ctx.log("chaos seed %d: %d rows, %d kills (%d inside the merge), %d requests (%.2f per row), "
+                "%d users, %.1f s" % (seed, ROWS, KILLS, landed_in_merge, state["totalRequests"],
+                                      state["totalRequests"] / ROWS, state["usersCreated"], elapsed))
+        ctx.check(elapsed < BUDGET_S, "took %.1f s, over %d s" % (elapsed, BUDGET_S))
+    finally:
+        server.kill()
+
+
+harness.main(body)
