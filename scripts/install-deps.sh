@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev openssl ca-certificates
-  libsimdjson-dev libfccp-dev doctest-dev libcli11-dev libtomlplusplus-dev
+  libsimdjson-dev libfccp-dev doctest-dev libcli11-dev libtomlplusplus-dev libzip-dev libexpat1-dev
   clang libclang-rt-14-dev clang-format clang-tidy
   curl python3
   scdoc man-db dpkg-dev lintian systemd zsh prometheus chromium python3-yaml

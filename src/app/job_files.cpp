@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
+#include "avara_onboard/read/sniff.hpp"
 #include "avara_onboard/util/log.hpp"
 
 namespace avara::app {
@@ -12,13 +13,51 @@ namespace fs = std::filesystem;
 void add_roster_and_report_options(CLI::App& cmd, std::string& roster, std::optional<std::string>& report,
                                    std::optional<std::string>& report_format,
                                    std::optional<std::string>& summary) {
-    cmd.add_option("roster", roster, "Roster CSV (first line is the header)")->required();
+    cmd.add_option(
+           "roster", roster,
+           "Roster: CSV (separator , ; tab or |; UTF-8, UTF-16 with BOM, or --encoding) or an .xlsx "
+           "workbook; the first row is the header; - reads standard input (then --report is required)")
+        ->required();
     cmd.add_option("--report", report, "Per-row report [default: ROSTER.report.csv beside the input]");
     cmd.add_option("--report-format", report_format, "Report format: csv or jsonl [default: csv]");
     cmd.add_option("--summary", summary, "Also write a JSON summary (counts per status, duration, rate)");
 }
 
+void add_roster_read_options(CLI::App& cmd, RosterReadFlags& flags) {
+    cmd.add_option("--delimiter", flags.delimiter,
+                   "The roster's cell separator: , ; tab or | [default: detected from the header line]");
+    cmd.add_option("--encoding", flags.encoding,
+                   "The roster's encoding, any name iconv knows (windows-1252, latin1, utf-16) [default: "
+                   "UTF-8; UTF-16 when the file starts with its BOM]");
+    cmd.add_option("--sheet", flags.sheet, "The worksheet of an .xlsx roster [default: the first]");
+}
+
+Result<read::ReadOptions> read_options_for(const RosterReadFlags& flags,
+                                           const validate::RunSettings& settings) {
+    read::ReadOptions options;
+    if (const auto& text = flags.delimiter ? flags.delimiter : settings.delimiter) {
+        options.delimiter = read::parse_delimiter(*text);
+        if (!options.delimiter) {
+            return make_error(ErrorKind::usage, "--delimiter must be one of , ; tab |, not '" + *text + "'");
+        }
+    }
+    options.encoding = flags.encoding ? flags.encoding : settings.encoding;
+    options.sheet = flags.sheet ? flags.sheet : settings.sheet;
+    return options;
+}
+
+Result<std::unique_ptr<validate::ValidatedRows>> open_roster_rows(const std::string& roster,
+                                                                  const RosterReadFlags& flags,
+                                                                  const validate::Config& config) {
+    auto options = read_options_for(flags, config.settings);
+    if (!options)
+        return options.error();
+    return validate::ValidatedRows::open(roster, config.mapping, *options);
+}
+
 std::string default_report_path(const std::string& roster) {
+    if (roster == "-")
+        return {};
     // The contract names one default whatever the format, so scripts can always find the report.
     fs::path p(roster);
     p.replace_extension(".report.csv");
@@ -42,6 +81,11 @@ bool same_file(const std::string& a, const std::string& b) {
 }  // namespace
 
 Result<void> check_outputs_distinct(const std::string& roster, const std::vector<std::string>& outputs) {
+    if (roster == "-" && (outputs.empty() || outputs[0].empty())) {
+        return make_error(ErrorKind::usage,
+                          "reading the roster from standard input (-) needs --report PATH: there is no "
+                          "file beside which to put the report");
+    }
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         if (outputs[i].empty())
             continue;

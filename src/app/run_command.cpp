@@ -27,6 +27,7 @@ namespace avara::app {
 CLI::App* add_run_command(CLI::App& root, RunOptions& o) {
     auto* cmd = root.add_subcommand("run", "Validate a roster and invite every valid row");
     add_roster_and_report_options(*cmd, o.roster, o.report, o.report_format, o.summary);
+    add_roster_read_options(*cmd, o.read);
     cmd->add_option("--config", o.config,
                     "TOML config: any option below, [columns], [values.FIELD], [defaults]");
     cmd->add_option("--base-url", o.base_url,
@@ -217,7 +218,7 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
 
     // The roster is opened (and its header checked) before the old report is touched, so an input
     // error leaves the previous report as it was.
-    auto rows = validate::ValidatedRows::open(o.roster, config->mapping);
+    auto rows = open_roster_rows(o.roster, o.read, *config);
     if (!rows)
         throw AppError(rows.error());
     warn_unknown_columns((*rows)->unknown_columns());

@@ -15,7 +15,9 @@ namespace avara::app {
 CLI::App* add_validate_command(CLI::App& root, ValidateOptions& o) {
     auto* cmd = root.add_subcommand("validate", "Check a roster against the invite schema; sends nothing");
     add_roster_and_report_options(*cmd, o.roster, o.report, o.report_format, o.summary);
-    cmd->add_option("--config", o.config, "TOML config: [columns], [values.FIELD], [defaults]");
+    add_roster_read_options(*cmd, o.read);
+    cmd->add_option("--config", o.config,
+                    "TOML config: [columns], [values.FIELD], [defaults], [schema] clinic-roles");
     cmd->add_option("--payloads", o.payloads,
                     "Write the exact JSON body each valid row would send, one per line");
     cmd->add_flag("-v,--verbose", o.verbose, "More detail on stderr");
@@ -51,7 +53,7 @@ int validate_or_throw(const ValidateOptions& o) {
     if (!report_lock)
         throw AppError(report_lock.error());
 
-    auto rows = validate::ValidatedRows::open(o.roster, config->mapping);
+    auto rows = open_roster_rows(o.roster, o.read, *config);
     if (!rows)
         throw AppError(rows.error());
     warn_unknown_columns((*rows)->unknown_columns());

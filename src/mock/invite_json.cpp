@@ -109,7 +109,7 @@ InviteCheck check_invite_json(std::string_view body) {
             case Field::clinic_role:
                 if (!schema::clinic_role_from_display(slot.text)) {
                     slot.reason =
-                        "must be one of the 21 clinic role names, as displayed (like \"Registered Nurse\")";
+                        "must be one of the clinic role names, as displayed (like \"Registered Nurse\")";
                 }
                 break;
             case Field::level:

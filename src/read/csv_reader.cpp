@@ -121,6 +121,17 @@ std::unique_ptr<CsvReader> CsvReader::from_fd(int fd, std::string name, std::siz
     return reader;
 }
 
+std::unique_ptr<CsvReader> CsvReader::from_source(std::unique_ptr<ByteSource> source, std::string name,
+                                                  std::optional<std::uint64_t> total_bytes,
+                                                  std::size_t max_record_bytes,
+                                                  std::size_t read_chunk_bytes) {
+    std::unique_ptr<CsvReader> reader(
+        new CsvReader(-1, std::move(name), {}, max_record_bytes, read_chunk_bytes));
+    reader->input_ = std::move(source);
+    reader->total_ = total_bytes;
+    return reader;
+}
+
 std::unique_ptr<CsvReader> CsvReader::from_string(std::string data, std::size_t max_record_bytes,
                                                   std::size_t read_chunk_bytes) {
     const auto size = data.size();
@@ -131,6 +142,9 @@ std::unique_ptr<CsvReader> CsvReader::from_string(std::string data, std::size_t 
 }
 
 std::size_t CsvReader::read_some(char* dst, std::size_t len) {
+    if (input_) {
+        return input_->read(dst, std::min(len, chunk_));
+    }
     if (fd_ < 0) {
         const std::size_t n = std::min({len, chunk_, source_.size() - source_pos_});
         std::memcpy(dst, source_.data() + source_pos_, n);
@@ -191,6 +205,23 @@ void CsvReader::skip_bom() {
     }
 }
 
+void CsvReader::detect_delimiter() {
+    auto detect = std::move(detect_);
+    detect_ = nullptr;
+    for (;;) {
+        const char* begin = buf_.get() + head_;
+        const std::size_t held = tail_ - head_;
+        const void* lf = held > 0 ? std::memchr(begin, '\n', held) : nullptr;
+        if (lf != nullptr || held >= max_record_ || !fill()) {
+            const std::size_t len = lf != nullptr
+                                        ? static_cast<std::size_t>(static_cast<const char*>(lf) - begin)
+                                        : std::min(tail_ - head_, max_record_);
+            delim_ = detect(std::string_view(buf_.get() + head_, len));
+            return;
+        }
+    }
+}
+
 bool CsvReader::discard_rest_of_line() {
     for (;;) {
         const char* begin = buf_.get() + head_;
@@ -214,6 +245,9 @@ bool CsvReader::next(CsvRecord& out) {
     out.error.reset();
     if (!bom_checked_) {
         skip_bom();
+        if (detect_) {
+            detect_delimiter();
+        }
     }
     for (;;) {
         if ((skip_to_lf_ && !discard_rest_of_line()) || (head_ == tail_ && !fill())) {
@@ -248,7 +282,7 @@ bool CsvReader::scan_simple(std::size_t scan_cap, std::size_t& lf_at) {
         push_span({cell_begin, end, false, false});
     };
 #if defined(__SSE2__)
-    const __m128i comma = _mm_set1_epi8(',');
+    const __m128i comma = _mm_set1_epi8(delim_);
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i newline = _mm_set1_epi8('\n');
     while (limit - p >= 16) {
@@ -285,7 +319,7 @@ bool CsvReader::scan_simple(std::size_t scan_cap, std::size_t& lf_at) {
 #endif
     nspans_ = n;
     for (; p != limit; ++p) {
-        if (*p == ',') {
+        if (*p == delim_) {
             const auto at = static_cast<std::size_t>(p - base);
             push_span({cell_begin, at, false, false});
             cell_begin = at + 1;
@@ -308,6 +342,7 @@ bool CsvReader::scan_record(CsvRecord& out) {
     enum class State : std::uint8_t { cell_start, unquoted, quoted, after_quote, after_quote_cr, garbage };
 
     const std::uint64_t rec_line = line_;
+    const char delim = delim_;
     // Bytes worth scanning before the record is known to be too long: the limit, plus a CRLF.
     const std::size_t scan_cap = saturating_add(max_record_, 2);
     std::size_t simple_end = 0;
@@ -353,13 +388,13 @@ bool CsvReader::scan_record(CsvRecord& out) {
                     st = State::unquoted;
                     [[fallthrough]];
                 case State::unquoted:
-                    while (p != limit && *p != ',' && *p != '\n') {
+                    while (p != limit && *p != delim && *p != '\n') {
                         ++p;
                     }
                     if (p == limit) {
                         goto need_more;
                     }
-                    if (*p == ',') {
+                    if (*p == delim) {
                         push_span({cell_begin, rel(p), false, false});
                         ++p;
                         st = State::cell_start;
@@ -407,7 +442,7 @@ bool CsvReader::scan_record(CsvRecord& out) {
                         unescape = true;
                         ++p;
                         st = State::quoted;
-                    } else if (*p == ',') {
+                    } else if (*p == delim) {
                         push_span({cell_begin, rel(p) - 1, unescape, true});
                         ++p;
                         st = State::cell_start;
@@ -439,7 +474,7 @@ bool CsvReader::scan_record(CsvRecord& out) {
                     break;
                 case State::garbage:
                     // Like an unquoted field, so a stray closing quote costs this record only.
-                    while (p != limit && *p != ',' && *p != '\n') {
+                    while (p != limit && *p != delim && *p != '\n') {
                         ++p;
                     }
                     if (p == limit) {
@@ -541,7 +576,7 @@ bool CsvReader::emit_at(CsvRecord& out, char* base, std::size_t content, std::ui
         return true;
     }
     if (garbage_field != 0) {
-        out.error = "unexpected character after closing quote (field " + std::to_string(garbage_field) + ")";
+        out.error = "unexpected character after closing quote (column " + std::to_string(garbage_field) + ")";
         return true;
     }
     if (nspans_ == 1 && !spans_[0].quoted && is_blank(base + spans_[0].begin, base + spans_[0].end)) {

@@ -1,5 +1,7 @@
 #include "avara_onboard/read/roster.hpp"
 
+#include "avara_onboard/read/transcode.hpp"
+#include "avara_onboard/util/log.hpp"
 #include "avara_onboard/util/text.hpp"
 
 namespace avara::read {
@@ -10,67 +12,81 @@ Error input_error(std::string message) {
 }
 }  // namespace
 
+std::optional<schema::Field> match_header(std::string_view cell, const HeaderOptions& options) {
+    for (schema::Field f : schema::all_fields) {
+        const auto& custom = options.column_header[static_cast<std::size_t>(f)];
+        if (custom && text::iequals(*custom, cell))
+            return f;
+    }
+    auto field = schema::field_from_header(cell);
+    if (field && options.column_header[static_cast<std::size_t>(*field)])
+        field.reset();
+    return field;
+}
+
+std::string column_letters(std::size_t index) {
+    std::string out;
+    for (std::size_t n = index + 1; n > 0; n = (n - 1) / 26)
+        out.insert(out.begin(), static_cast<char>('A' + (n - 1) % 26));
+    return out;
+}
+
 Result<std::unique_ptr<RosterReader>> RosterReader::open(const std::string& path,
-                                                         const HeaderOptions& options) {
-    auto csv = CsvReader::open(path);
-    if (!csv)
-        return csv.error();
-    auto reader = open(std::move(*csv), options);
+                                                         const HeaderOptions& options,
+                                                         const ReadOptions& read_options) {
+    auto records = open_records(path, read_options, [&options](std::string_view cell) {
+        return match_header(cell, options).has_value();
+    });
+    if (!records)
+        return records.error();
+    auto reader = open(std::move(*records), options);
     if (!reader)
-        return make_error(reader.error().kind, path + ": " + reader.error().message);
+        return make_error(reader.error().kind, display_name(path) + ": " + reader.error().message);
     return reader;
 }
 
-Result<std::unique_ptr<RosterReader>> RosterReader::open(std::unique_ptr<CsvReader> csv,
+Result<std::unique_ptr<RosterReader>> RosterReader::open(std::unique_ptr<RecordSource> records,
                                                          const HeaderOptions& options) {
-    std::unique_ptr<RosterReader> reader(new RosterReader(std::move(csv)));
-    auto& header = reader->record_;
-    if (!reader->csv_->next(header))
+    std::unique_ptr<RosterReader> reader(new RosterReader(std::move(records)));
+    if (auto mapped = reader->map_header(options); !mapped)
+        return mapped.error();
+    return reader;
+}
+
+Result<void> RosterReader::map_header(const HeaderOptions& options) {
+    auto& header = record_;
+    if (!csv_->next(header))
         return input_error("the roster is empty (no header line)");
     if (header.error) {
         return input_error("the header (line " + std::to_string(header.line) +
                            ") is broken: " + *header.error);
     }
-    reader->column_of_field_.fill(-1);
-    reader->header_cells_ = header.cells.size();
-
+    column_of_field_.fill(-1);
+    header_cells_ = header.cells.size();
     for (std::size_t col = 0; col < header.cells.size(); ++col) {
         const auto raw = text::trim(header.cells[col]);
         if (!text::is_valid_utf8(raw)) {
-            return input_error("header cell " + std::to_string(col + 1) + " is not valid UTF-8");
+            return input_error("header cell " + std::to_string(col + 1) +
+                               " is not valid UTF-8 (if the file is in another encoding, name it with "
+                               "--encoding, like --encoding windows-1252)");
         }
-        std::optional<schema::Field> field;
-        // A configured header wins over the standard spellings.
-        for (schema::Field f : schema::all_fields) {
-            const auto& custom = options.column_header[static_cast<std::size_t>(f)];
-            if (custom && text::iequals(*custom, raw)) {
-                field = f;
-                break;
-            }
-        }
-        if (!field) {
-            field = schema::field_from_header(raw);
-            // A standard spelling that the config moved to another header is not this field's column.
-            if (field && options.column_header[static_cast<std::size_t>(*field)])
-                field.reset();
-        }
+        const auto field = match_header(raw, options);
         if (!field) {
             if (!raw.empty())
-                reader->unknown_columns_.emplace_back(raw);
+                unknown_columns_.emplace_back(raw);
             continue;
         }
-        auto& slot = reader->column_of_field_[static_cast<std::size_t>(*field)];
+        auto& slot = column_of_field_[static_cast<std::size_t>(*field)];
         if (slot >= 0) {
             return input_error("columns " + std::to_string(slot + 1) + " and " + std::to_string(col + 1) +
                                " both hold " + std::string(schema::field_name(*field)));
         }
         slot = static_cast<int>(col);
     }
-
     std::string missing;
     for (schema::Field f : schema::all_fields) {
         const auto i = static_cast<std::size_t>(f);
-        if (schema::is_required(f) && reader->column_of_field_[i] < 0 && !options.has_default[i]) {
+        if (schema::is_required(f) && column_of_field_[i] < 0 && !options.has_default[i]) {
             if (!missing.empty())
                 missing += ", ";
             missing += std::string(schema::field_name(f));
@@ -82,7 +98,40 @@ Result<std::unique_ptr<RosterReader>> RosterReader::open(std::unique_ptr<CsvRead
         return input_error("missing required column(s): " + missing +
                            " (map other headers in the config's [columns], or give [defaults])");
     }
-    return reader;
+    lettered_ = csv_->column_naming() == ColumnNaming::lettered;
+    if (lettered_)
+        label_columns();
+    return {};
+}
+
+// "column C (Surname)" for each field a worksheet column holds.
+void RosterReader::label_columns() {
+    for (schema::Field f : schema::all_fields) {
+        const int col = column_of_field_[static_cast<std::size_t>(f)];
+        if (col < 0)
+            continue;
+        const auto index = static_cast<std::size_t>(col);
+        labels_[static_cast<std::size_t>(f)] =
+            "column " + column_letters(index) + " (" + std::string(text::trim(record_.cells[index])) + ")";
+    }
+}
+
+// Names a field whose cell is not valid UTF-8, and how its bytes read as Windows-1252 when they do.
+void RosterReader::note_bad_cell(schema::Field f, std::string_view value, std::string& bad) {
+    if (!bad.empty())
+        bad += ", ";
+    bad += std::string(schema::field_name(f));
+    if (!csv_->source_encoding().empty())
+        return;
+    if (auto reading = windows_1252_reading(value)) {
+        bad += " ('" + escape_bytes(value.substr(0, 60)) + "' reads as '" + *reading + "' in Windows-1252)";
+        if (!saw_windows_1252_) {
+            saw_windows_1252_ = true;
+            log::warning(csv_->name() + ": line " + std::to_string(record_.line) +
+                         " holds text that is not UTF-8 but reads as Windows-1252; if the file is a "
+                         "Windows export, read it with --encoding windows-1252");
+        }
+    }
 }
 
 bool RosterReader::next(RosterRow& out) {
@@ -93,6 +142,7 @@ bool RosterReader::next(RosterRow& out) {
     out.error.reset();
     out.email_hint = {};
     out.cells.fill(std::nullopt);
+    out.column_labels = lettered_ ? &labels_ : nullptr;
 
     const int email_col = column_of_field_[static_cast<std::size_t>(schema::Field::email)];
     if (email_col >= 0 && static_cast<std::size_t>(email_col) < record_.cells.size()) {
@@ -105,7 +155,7 @@ bool RosterReader::next(RosterRow& out) {
         return true;
     }
     if (record_.cells.size() != header_cells_) {
-        out.error = "has " + std::to_string(record_.cells.size()) + " cells but the header has " +
+        out.error = "has " + std::to_string(record_.cells.size()) + " columns but the header has " +
                     std::to_string(header_cells_);
         return true;
     }
@@ -116,15 +166,16 @@ bool RosterReader::next(RosterRow& out) {
             continue;
         const auto value = text::trim(record_.cells[static_cast<std::size_t>(col)]);
         if (!text::is_valid_utf8(value)) {
-            if (!bad_utf8.empty())
-                bad_utf8 += ", ";
-            bad_utf8 += std::string(schema::field_name(f));
+            note_bad_cell(f, value, bad_utf8);
             continue;
         }
         out.cells[static_cast<std::size_t>(f)] = value;
     }
-    if (!bad_utf8.empty())
-        out.error = "invalid UTF-8 in " + bad_utf8;
+    if (!bad_utf8.empty()) {
+        const auto encoding = csv_->source_encoding();
+        out.error = encoding.empty() ? "invalid UTF-8 in " + bad_utf8
+                                     : "text that is not valid " + std::string(encoding) + " in " + bad_utf8;
+    }
     return true;
 }
 

@@ -57,31 +57,114 @@ std::optional<Field> field_from_header(std::string_view header) noexcept {
     return std::nullopt;
 }
 
-std::optional<std::size_t> parse_clinic_role(std::string_view text) noexcept {
-    // Hot path (once per row): fold into a stack buffer and compare with a table folded once.
-    static const std::array<std::string, clinic_roles.size()> folded_roles = [] {
-        std::array<std::string, clinic_roles.size()> out;
-        for (std::size_t i = 0; i < clinic_roles.size(); ++i)
-            out[i] = fold(clinic_roles[i].constant);
-        return out;
-    }();
-    char buf[48];
+namespace {
+// Folds a role spelling into `out` (lowercase, without spaces, `_`, `-`, tabs and apostrophes,
+// straight or typographic as spreadsheets autocorrect them). Returns the folded length, or nothing
+// when it would not fit.
+std::optional<std::size_t> fold_role(std::string_view text, char* out, std::size_t cap) noexcept {
+    constexpr std::string_view right_quote = "\xE2\x80\x99";  // U+2019
+    const auto t = text::trim(text);
     std::size_t n = 0;
-    for (char c : text::trim(text)) {
-        if (c == ' ' || c == '_' || c == '-' || c == '\t')
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        const char c = t[i];
+        if (c == ' ' || c == '_' || c == '-' || c == '\t' || c == '\'')
             continue;
-        if (n == sizeof buf)
-            return std::nullopt;  // longer than any role
-        buf[n++] = text::ascii_lower(c);
+        if (c == right_quote[0] && t.substr(i, 3) == right_quote) {
+            i += 2;
+            continue;
+        }
+        if (n == cap)
+            return std::nullopt;
+        out[n++] = text::ascii_lower(c);
     }
-    if (n == 0)
+    return n;
+}
+
+std::uint64_t role_hash(std::string_view folded) noexcept {
+    std::uint64_t h = 14695981039346656037ull;  // FNV-1a
+    for (char c : folded)
+        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return h;
+}
+
+const ClinicRoleTable& builtin_roles() {
+    static const ClinicRoleTable table;
+    return table;
+}
+}  // namespace
+
+std::string clinic_role_constant(std::string_view display) {
+    std::string out;
+    out.reserve(display.size());
+    for (char c : text::trim(display)) {
+        if (c == '\'')
+            continue;
+        out.push_back(c == ' ' || c == '-' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+    }
+    return out;
+}
+
+ClinicRoleTable::ClinicRoleTable() {
+    for (const auto& role : clinic_roles)
+        add(role.display);
+    rebuild_slots();
+}
+
+ClinicRoleTable::ClinicRoleTable(const std::vector<std::string>& extra) {
+    for (const auto& role : clinic_roles)
+        add(role.display);
+    for (const auto& name : extra)
+        add(text::trim(name));
+    rebuild_slots();
+}
+
+void ClinicRoleTable::add(std::string_view display) {
+    char buf[max_name_bytes];
+    const auto n = fold_role(display, buf, sizeof buf);
+    if (!n || *n == 0)
+        return;
+    const std::string_view folded(buf, *n);
+    for (const auto& e : entries_) {
+        if (e.folded == folded)
+            return;
+    }
+    entries_.push_back({std::string(folded), display});
+}
+
+void ClinicRoleTable::rebuild_slots() {
+    std::size_t size = 16;
+    while (size < entries_.size() * 4)
+        size *= 2;
+    slots_.assign(size, -1);
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+        std::size_t at = role_hash(entries_[i].folded) & (size - 1);
+        while (slots_[at] >= 0)
+            at = (at + 1) & (size - 1);
+        slots_[at] = static_cast<std::int16_t>(i);
+    }
+}
+
+std::optional<std::string_view> ClinicRoleTable::find(std::string_view text) const noexcept {
+    // Hot path (once per row): fold into a stack buffer, one hash, usually one comparison.
+    char buf[max_name_bytes];
+    const auto n = fold_role(text, buf, sizeof buf);
+    if (!n || *n == 0)
         return std::nullopt;
-    const std::string_view folded(buf, n);
-    for (std::size_t i = 0; i < clinic_roles.size(); ++i) {
-        if (folded == folded_roles[i])
-            return i;  // the display name folds to the same as the constant
+    const std::string_view folded(buf, *n);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t at = role_hash(folded) & mask; slots_[at] >= 0; at = (at + 1) & mask) {
+        const Entry& e = entries_[static_cast<std::size_t>(slots_[at])];
+        if (e.folded == folded)
+            return e.display;
     }
     return std::nullopt;
+}
+
+std::optional<std::size_t> parse_clinic_role(std::string_view text) noexcept {
+    const auto display = builtin_roles().find(text);
+    if (!display)
+        return std::nullopt;
+    return clinic_role_from_display(*display);
 }
 
 std::optional<std::size_t> clinic_role_from_display(std::string_view display) noexcept {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "avara_onboard/read/sniff.hpp"
 #include "avara_onboard/util/text.hpp"
 
 namespace avara::validate {
@@ -55,6 +56,41 @@ Result<schema::Field> field_key(const std::string& source, std::string_view key,
         return *f;
     return config_error(where(source, node) + ": [" + std::string(table) + "] names '" + std::string(key) +
                         "', which is not a field of the invite schema");
+}
+
+std::optional<Error> want_delimiter(const toml::node& node, const std::string& at,
+                                    std::optional<std::string>& slot) {
+    auto v = node.value<std::string>();
+    if (!v || !read::parse_delimiter(*v)) {
+        return config_error(at + ": 'delimiter' must be one of \",\" \";\" \"tab\" \"|\"");
+    }
+    slot = *v;
+    return std::nullopt;
+}
+
+// [schema] clinic-roles = ["Chaplain", ...]: role names the server accepts beyond the built-in ones.
+std::optional<Error> read_schema_table(const std::string& source, const toml::table& table,
+                                       RosterMapping& mapping) {
+    for (auto&& [k, node] : table) {
+        if (canonical_key(k.str()) != "clinic-roles") {
+            return config_error(where(source, node) + ": unknown key '" + std::string(k.str()) +
+                                "' in [schema] (only clinic-roles)");
+        }
+        const auto* names = node.as_array();
+        if (names == nullptr)
+            return config_error(where(source, node) + ": [schema] clinic-roles must be a list of names");
+        for (auto&& name : *names) {
+            auto v = name.value<std::string>();
+            if (!v || text::trim(*v).empty() || v->size() > schema::ClinicRoleTable::max_name_bytes ||
+                !text::is_valid_utf8(*v)) {
+                return config_error(where(source, name) +
+                                    ": [schema] clinic-roles entries must be non-empty names of at most " +
+                                    std::to_string(schema::ClinicRoleTable::max_name_bytes) + " bytes");
+            }
+            mapping.extra_clinic_roles.emplace_back(text::trim(*v));
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -120,6 +156,12 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
             err = want_string(s.api_key_file, true);
         else if (key == "ca-file")
             err = want_string(s.ca_file, true);
+        else if (key == "delimiter")
+            err = want_delimiter(node, at, s.delimiter);
+        else if (key == "encoding")
+            err = want_string(s.encoding, false);
+        else if (key == "sheet")
+            err = want_string(s.sheet, false);
         else if (key == "concurrency")
             err = want_int(s.concurrency);
         else if (key == "max-retries")
@@ -142,7 +184,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
             err = config_error(at +
                                ": an API key must not be stored in the config file; put it in a file "
                                "readable only by you and name it with api-key-file");
-        } else if (key == "columns" || key == "values" || key == "defaults") {
+        } else if (key == "columns" || key == "values" || key == "defaults" || key == "schema") {
             if (!node.is_table())
                 err = config_error(at + ": '" + key + "' must be a table ([" + key + "])");
         } else {
@@ -185,6 +227,10 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
                 map.emplace_back(text::to_lower(text::trim(local.str())), *value);
             }
         }
+    }
+    if (auto* table = root["schema"].as_table()) {
+        if (auto err = read_schema_table(source, *table, cfg.mapping))
+            return *err;
     }
     if (auto* defaults = root["defaults"].as_table()) {
         for (auto&& [k, node] : *defaults) {

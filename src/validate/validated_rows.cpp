@@ -4,9 +4,8 @@
 
 namespace avara::validate {
 
-Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(const std::string& roster_path,
+Result<std::unique_ptr<ValidatedRows>> ValidatedRows::wrap(Result<std::unique_ptr<read::RosterReader>> reader,
                                                            const RosterMapping& mapping) {
-    auto reader = read::RosterReader::open(roster_path, RowValidator(mapping).header_options());
     if (!reader)
         return reader.error();
     std::unique_ptr<ValidatedRows> rows(new ValidatedRows(std::move(*reader), mapping));
@@ -17,17 +16,17 @@ Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(const std::string& ro
     return rows;
 }
 
-Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(std::unique_ptr<read::CsvReader> csv,
+Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(const std::string& roster_path,
+                                                           const RosterMapping& mapping,
+                                                           const read::ReadOptions& read_options) {
+    return wrap(read::RosterReader::open(roster_path, RowValidator(mapping).header_options(), read_options),
+                mapping);
+}
+
+Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(std::unique_ptr<read::RecordSource> records,
                                                            const RosterMapping& mapping) {
-    auto reader = read::RosterReader::open(std::move(csv), RowValidator(mapping).header_options());
-    if (!reader)
-        return reader.error();
-    std::unique_ptr<ValidatedRows> rows(new ValidatedRows(std::move(*reader), mapping));
-    // Sized once from the file (a roster row is rarely under 64 bytes), so the table is not rehashed
-    // and held twice on the way up; capped so an odd file cannot make us reserve more than it needs.
-    if (auto total = rows->total_bytes())
-        rows->first_row_of_email_.reserve(std::min<std::size_t>(*total / 64, std::size_t{1} << 21));
-    return rows;
+    return wrap(read::RosterReader::open(std::move(records), RowValidator(mapping).header_options()),
+                mapping);
 }
 
 bool ValidatedRows::next(ValidatedRow& out) {

@@ -29,7 +29,7 @@ void Invite::append_json(std::string& out) const {
         add_string("suffix1", suffix1);
     if (!suffix2.empty())
         add_string("suffix2", suffix2);
-    add_string("clinicRole", schema::clinic_roles[clinic_role].display);
+    add_string("clinicRole", clinic_role);
     add_string("level", schema::level_name(level));
     add_bool("canManageStudies", can_manage_studies);
     add_bool("hasDashboardAccess", has_dashboard_access);
@@ -67,10 +67,18 @@ std::string_view RowValidator::effective(const read::RosterRow& row, Field f) co
 }
 
 namespace {
-void add_problem(std::string& error, Field f, std::string_view reason) {
+// "lastName: is required", or for a worksheet "lastName in column C (Surname): is required".
+void add_problem(std::string& error, const read::RosterRow& row, Field f, std::string_view reason) {
     if (!error.empty())
         error.append("; ");
     error.append(schema::field_name(f));
+    if (row.column_labels != nullptr) {
+        const auto& label = (*row.column_labels)[static_cast<std::size_t>(f)];
+        if (!label.empty()) {
+            error.append(" in ");
+            error.append(label);
+        }
+    }
     error.append(": ");
     error.append(reason);
 }
@@ -95,13 +103,13 @@ bool RowValidator::validate(const read::RosterRow& row, Invite& invite, std::str
 
     const auto email = effective(row, Field::email);
     if (auto why = schema::check_email(email))
-        add_problem(error, Field::email, *why);
+        add_problem(error, row, Field::email, *why);
     invite.email.assign(email);
 
     auto required_text = [&](Field f, std::string& slot) {
         const auto value = effective(row, f);
         if (value.empty())
-            add_problem(error, f, "is required");
+            add_problem(error, row, f, "is required");
         slot.assign(value);
     };
     required_text(Field::first_name, invite.first_name);
@@ -112,40 +120,41 @@ bool RowValidator::validate(const read::RosterRow& row, Invite& invite, std::str
 
     const auto role_text = effective(row, Field::clinic_role);
     if (role_text.empty()) {
-        add_problem(error, Field::clinic_role, "is required");
-    } else if (auto role = schema::parse_clinic_role(role_text)) {
+        add_problem(error, row, Field::clinic_role, "is required");
+    } else if (auto role = roles_.find(role_text)) {
         invite.clinic_role = *role;
     } else {
-        add_problem(error, Field::clinic_role,
+        add_problem(error, row, Field::clinic_role,
                     quoted(role_text) +
                         " is not a clinic role (expected one of Radiologist, Physician, "
-                        "Registered Nurse, ... or map it in the config's [values.clinicRole])");
+                        "Registered Nurse, ... or map it in the config's [values.clinicRole], or add "
+                        "it to [schema] clinic-roles)");
     }
 
     const auto level = schema::parse_level(effective(row, Field::level));
     if (level.level) {
         invite.level = *level.level;
     } else {
-        add_problem(error, Field::level, level.reason);
+        add_problem(error, row, Field::level, level.reason);
     }
 
     auto required_bool = [&](Field f, bool& slot) -> bool {
         const auto value = effective(row, f);
         if (value.empty()) {
-            add_problem(error, f, "is required (true or false)");
+            add_problem(error, row, f, "is required (true or false)");
             return false;
         }
         if (auto b = schema::parse_bool(value)) {
             slot = *b;
             return true;
         }
-        add_problem(error, f, quoted(value) + " is not a boolean (use true/false, yes/no, y/n or 1/0)");
+        add_problem(error, row, f, quoted(value) + " is not a boolean (use true/false, yes/no, y/n or 1/0)");
         return false;
     };
     required_bool(Field::can_manage_studies, invite.can_manage_studies);
     const bool dashboard_ok = required_bool(Field::has_dashboard_access, invite.has_dashboard_access);
     if (dashboard_ok && level.level == schema::Level::admin && !invite.has_dashboard_access) {
-        add_problem(error, Field::has_dashboard_access, schema::admin_needs_dashboard_reason);
+        add_problem(error, row, Field::has_dashboard_access, schema::admin_needs_dashboard_reason);
     }
 
     invite.phone_number.clear();
@@ -155,7 +164,7 @@ bool RowValidator::validate(const read::RosterRow& row, Invite& invite, std::str
         if (normalized.digits) {
             invite.phone_number = std::move(*normalized.digits);
         } else {
-            add_problem(error, Field::phone_number, normalized.reason);
+            add_problem(error, row, Field::phone_number, normalized.reason);
         }
     }
     return error.empty();

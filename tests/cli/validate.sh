@@ -49,7 +49,7 @@ run 1 -- "$BIN" validate "$WORK/broken.csv"
 expect_contains "$WORK/broken.report.csv" "1,2,,invalid,,,0,unterminated quoted field (opened on line 2)"
 expect_contains "$WORK/broken.report.csv" "unterminated quoted field"
 expect_contains "$WORK/broken.report.csv" "2,3,c@b.org,valid"
-expect_contains "$WORK/broken.report.csv" "3,4,x,invalid,,,0,has 2 cells but the header has 7"
+expect_contains "$WORK/broken.report.csv" "3,4,x,invalid,,,0,has 2 columns but the header has 7"
 
 # Formula cells are neutralised.
 printf '%s\n=cmd@evil.org,A,B,Doctor,member,1,1\n' "$GOOD_HEADER" >"$WORK/formula.csv"

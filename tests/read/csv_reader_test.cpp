@@ -361,15 +361,15 @@ TEST_CASE("read::CsvReader reports records over the size limit") {
 }
 
 TEST_CASE("read::CsvReader reports garbage after a closing quote and goes on") {
-    CHECK(parse("\"a\"b,c\nd,e\n") == "1:!unexpected character after closing quote (field 1)\n2:[d][e]\n");
-    CHECK(parse("x,\"a\" ,y\nz\n") == "1:!unexpected character after closing quote (field 2)\n2:[z]\n");
-    CHECK(parse("\"a\"\rX\nz\n") == "1:!unexpected character after closing quote (field 1)\n2:[z]\n");
+    CHECK(parse("\"a\"b,c\nd,e\n") == "1:!unexpected character after closing quote (column 1)\n2:[d][e]\n");
+    CHECK(parse("x,\"a\" ,y\nz\n") == "1:!unexpected character after closing quote (column 2)\n2:[z]\n");
+    CHECK(parse("\"a\"\rX\nz\n") == "1:!unexpected character after closing quote (column 1)\n2:[z]\n");
     SUBCASE("the rest of the record is still parsed as CSV") {
         CHECK(parse("\"a\"x,\"b\nc\"\nd\n") ==
-              "1:!unexpected character after closing quote (field 1)\n"
+              "1:!unexpected character after closing quote (column 1)\n"
               "3:[d]\n");
         CHECK(parse("q,\"a\"x\"y,z\"\nd\n") ==
-              "1:!unexpected character after closing quote (field 2)\n"
+              "1:!unexpected character after closing quote (column 2)\n"
               "2:[d]\n");
     }
 }
@@ -556,3 +556,42 @@ TEST_CASE("read::CsvReader reports progress") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("read::CsvReader reads ; tab and | with the same quoting rules") {
+    for (char d : {';', '\t', '|'}) {
+        CAPTURE(d);
+        std::string data = "a,1" + std::string(1, d) + "\"b" + std::string(1, d) + "\"\"q\"\"\"" +
+                           std::string(1, d) + "\n" + "x" + std::string(1, d) + "\"y\nz\"" +
+                           std::string(1, d) + "w\n";
+        for (std::size_t chunk : {1u, 3u, 1u << 16}) {
+            auto reader = CsvReader::from_string(data, read::default_max_record_bytes, chunk);
+            reader->set_delimiter(d);
+            CsvRecord rec;
+            REQUIRE(reader->next(rec));
+            CHECK(rec.cells == std::vector<std::string_view>{"a,1", std::string("b") + d + "\"q\"", ""});
+            REQUIRE(reader->next(rec));
+            CHECK(rec.line == 2);
+            CHECK(rec.cells == std::vector<std::string_view>{"x", "y\nz", "w"});
+            CHECK_FALSE(reader->next(rec));
+        }
+    }
+}
+
+TEST_CASE("read::CsvReader asks its detector once, with the first line, before the first record") {
+    int calls = 0;
+    std::string seen;
+    auto reader = CsvReader::from_string("\xEF\xBB\xBFh1;h2\r\n1;2\n", read::default_max_record_bytes, 2);
+    reader->set_delimiter_detector([&](std::string_view line) {
+        ++calls;
+        seen = line;
+        return ';';
+    });
+    CsvRecord rec;
+    REQUIRE(reader->next(rec));
+    CHECK(rec.cells == std::vector<std::string_view>{"h1", "h2"});
+    REQUIRE(reader->next(rec));
+    CHECK(rec.cells == std::vector<std::string_view>{"1", "2"});
+    CHECK(calls == 1);
+    CHECK(seen == "h1;h2\r");
+    CHECK(reader->delimiter() == ';');
+}

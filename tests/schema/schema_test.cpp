@@ -29,7 +29,7 @@ TEST_CASE("schema::required fields are the contract's") {
 }
 
 TEST_CASE("schema::parse_clinic_role accepts display names, constants and spaced constants") {
-    CHECK(clinic_roles.size() == 21);
+    CHECK(clinic_roles.size() == 62);
     CHECK(parse_clinic_role("Physician Assistant") == 9u);
     CHECK(parse_clinic_role("physician assistant") == 9u);
     CHECK(parse_clinic_role("PHYSICIAN_ASSISTANT") == 9u);
@@ -41,6 +41,41 @@ TEST_CASE("schema::parse_clinic_role accepts display names, constants and spaced
     CHECK_FALSE(parse_clinic_role(std::string(200, 'a')).has_value());
     CHECK(clinic_role_from_display("Registered Nurse") == 11u);
     CHECK_FALSE(clinic_role_from_display("registered nurse").has_value());
+}
+
+TEST_CASE("schema::clinic_roles are the seed's 21 and the API's 41, with the enum-constant rule") {
+    CHECK(clinic_roles[20].display == "Other");
+    CHECK(clinic_roles[21].display == "Oncologist");
+    CHECK(clinic_roles[61].display == "IT Support");
+    for (const auto& role : clinic_roles) {
+        CAPTURE(role.display);
+        CHECK(clinic_role_constant(role.display) == role.constant);
+        CHECK(parse_clinic_role(role.display) == clinic_role_from_display(role.display));
+        CHECK(parse_clinic_role(role.constant) == clinic_role_from_display(role.display));
+    }
+    CHECK(clinic_role_constant("Pathologists' Assistant") == "PATHOLOGISTS_ASSISTANT");
+    CHECK(clinic_role_constant("Speech-Language Pathologist") == "SPEECH_LANGUAGE_PATHOLOGIST");
+    CHECK(parse_clinic_role("PATHOLOGISTS_ASSISTANT") == 50u);
+    CHECK(parse_clinic_role("pathologists\xe2\x80\x99 assistant") == 50u);  // a typographic apostrophe
+    CHECK(parse_clinic_role("speech language pathologist") == 56u);
+    CHECK(parse_clinic_role("it administrator") == 60u);
+    CHECK(clinic_role_from_display("Certified Registered Nurse Anesthetist") == 43u);
+}
+
+TEST_CASE("schema::ClinicRoleTable adds a config's names to the built-in roles") {
+    const std::vector<std::string> extra = {"Chaplain", " Child Life Specialist ", "doctor", "Chaplain"};
+    const ClinicRoleTable table(extra);
+    CHECK(table.size() == 64);  // "doctor" and the second Chaplain are already there
+    CHECK(table.find("CHAPLAIN") == std::string_view("Chaplain"));
+    CHECK(table.find("child_life_specialist") == std::string_view("Child Life Specialist"));
+    CHECK(table.find("Doctor") == std::string_view("Doctor"));
+    CHECK(table.find("Oncologist") == std::string_view("Oncologist"));
+    CHECK_FALSE(table.find("Wizard").has_value());
+    CHECK_FALSE(table.find("").has_value());
+    CHECK_FALSE(table.find(std::string(500, 'x')).has_value());
+    const ClinicRoleTable builtin;
+    CHECK(builtin.size() == 62);
+    CHECK_FALSE(builtin.find("Chaplain").has_value());
 }
 
 TEST_CASE("schema::check_email") {

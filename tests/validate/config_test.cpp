@@ -99,3 +99,33 @@ TEST_CASE("validate::load_config reads a real file and resolves paths beside it"
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("validate::parse_config reads how to read the roster and [schema] clinic-roles") {
+    const auto cfg = parse_config(R"(
+delimiter = "tab"
+encoding = "windows-1252"
+sheet = "Staff"
+
+[schema]
+clinic-roles = ["Chaplain", "  Child Life Specialist "]
+)",
+                                  "c.toml", "");
+    REQUIRE(cfg.has_value());
+    CHECK(cfg->settings.delimiter == std::string("tab"));
+    CHECK(cfg->settings.encoding == std::string("windows-1252"));
+    CHECK(cfg->settings.sheet == std::string("Staff"));
+    CHECK(cfg->mapping.extra_clinic_roles == std::vector<std::string>{"Chaplain", "Child Life Specialist"});
+
+    auto bad_delimiter = parse_config("delimiter = \":\"\n", "c.toml", "");
+    REQUIRE_FALSE(bad_delimiter.has_value());
+    CHECK(bad_delimiter.error().message == "c.toml:1: 'delimiter' must be one of \",\" \";\" \"tab\" \"|\"");
+    auto bad_roles = parse_config("[schema]\nclinic-roles = \"Chaplain\"\n", "c.toml", "");
+    REQUIRE_FALSE(bad_roles.has_value());
+    CHECK(bad_roles.error().message == "c.toml:2: [schema] clinic-roles must be a list of names");
+    auto empty_role = parse_config("[schema]\nclinic_roles = [\"\"]\n", "c.toml", "");
+    REQUIRE_FALSE(empty_role.has_value());
+    CHECK(empty_role.error().message.find("c.toml:2: [schema] clinic-roles entries must be non-empty") == 0);
+    auto unknown = parse_config("[schema]\nroles = []\n", "c.toml", "");
+    REQUIRE_FALSE(unknown.has_value());
+    CHECK(unknown.error().message == "c.toml:2: unknown key 'roles' in [schema] (only clinic-roles)");
+}

@@ -111,7 +111,7 @@ TEST_CASE("validate::RowValidator applies defaults to empty or missing cells, th
     Invite invite;
     std::string error;
     REQUIRE(v.validate(row, invite, error));
-    CHECK(invite.clinic_role == 11u);
+    CHECK(invite.clinic_role == std::string_view("Registered Nurse"));
     CHECK(invite.level == schema::Level::member);
     CHECK_FALSE(invite.can_manage_studies);
     const auto options = v.header_options();
@@ -123,11 +123,11 @@ TEST_CASE("validate::RowValidator reports a broken record as it is") {
     RosterMapping mapping;
     RowValidator v(mapping);
     read::RosterRow row;
-    row.error = "has 3 cells but the header has 11";
+    row.error = "has 3 columns but the header has 11";
     Invite invite;
     std::string error;
     REQUIRE_FALSE(v.validate(row, invite, error));
-    CHECK(error == "has 3 cells but the header has 11");
+    CHECK(error == "has 3 columns but the header has 11");
 }
 
 TEST_CASE("validate::Invite JSON escapes names") {
@@ -142,3 +142,39 @@ TEST_CASE("validate::Invite JSON escapes names") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("validate::RowValidator accepts the API's new roles and a config's extra ones") {
+    RosterMapping mapping;
+    mapping.extra_clinic_roles = {"Chaplain"};
+    RowValidator v(mapping);
+    Invite invite;
+    std::string error;
+    for (auto [text, display] : {std::pair{"oncologist", "Oncologist"},
+                                 {"IT_ADMINISTRATOR", "IT Administrator"},
+                                 {"PATHOLOGISTS ASSISTANT", "Pathologists' Assistant"},
+                                 {"chaplain", "Chaplain"}}) {
+        auto row = good_row();
+        row.cells[static_cast<std::size_t>(Field::clinic_role)] = std::string_view(text);
+        REQUIRE(v.validate(row, invite, error));
+        CHECK(invite.clinic_role == std::string_view(display));
+        CHECK(invite.to_json().find("\"clinicRole\":\"" + std::string(display) + "\"") != std::string::npos);
+    }
+    auto row = good_row();
+    row.cells[static_cast<std::size_t>(Field::clinic_role)] = std::string_view("Wizard");
+    CHECK_FALSE(v.validate(row, invite, error));
+    CHECK(error.find("add it to [schema] clinic-roles") != std::string::npos);
+}
+
+TEST_CASE("validate::RowValidator names a worksheet's column in its messages") {
+    RosterMapping mapping;
+    RowValidator v(mapping);
+    std::array<std::string, schema::field_count> labels;
+    labels[static_cast<std::size_t>(Field::last_name)] = "column C (Surname)";
+    auto row = good_row();
+    row.cells[static_cast<std::size_t>(Field::last_name)] = std::string_view("");
+    row.column_labels = &labels;
+    Invite invite;
+    std::string error;
+    CHECK_FALSE(v.validate(row, invite, error));
+    CHECK(error == "lastName in column C (Surname): is required");
+}

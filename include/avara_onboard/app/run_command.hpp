@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include "avara_onboard/app/job_files.hpp"
+
 namespace CLI {
 class App;
 }
@@ -12,6 +14,7 @@ namespace avara::app {
 struct RunOptions {
     std::string roster;
     std::optional<std::string> report, report_format, summary, config, base_url, api_key_file, ca_file;
+    RosterReadFlags read;  // --delimiter, --encoding, --sheet
     std::optional<std::int64_t> concurrency, max_retries;
     std::optional<double> rate, timeout, max_wait;
     bool allow_insecure_http = false;

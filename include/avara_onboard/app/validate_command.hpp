@@ -2,6 +2,8 @@
 #include <optional>
 #include <string>
 
+#include "avara_onboard/app/job_files.hpp"
+
 namespace CLI {
 class App;
 }
@@ -11,6 +13,7 @@ namespace avara::app {
 struct ValidateOptions {
     std::string roster;
     std::optional<std::string> report, report_format, summary, config, payloads;
+    RosterReadFlags read;
     bool verbose = false;
     bool quiet = false;
 };

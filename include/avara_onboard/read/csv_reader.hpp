@@ -10,12 +10,14 @@
 // returned with `error` set and reading goes on: the roster layer reports it as an invalid row.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "avara_onboard/read/record_source.hpp"
 #include "avara_onboard/util/error.hpp"
 
 namespace avara::read {
@@ -24,17 +26,7 @@ inline constexpr std::size_t default_max_record_bytes = 1u << 20;  // the contra
 // Large enough that a syscall is amortised over thousands of rows, small enough to stay in L2.
 inline constexpr std::size_t default_read_chunk_bytes = 1u << 17;
 
-struct CsvRecord {
-    std::uint64_t line = 0;  // 1-based file line where the record starts
-    // Unquoted, doubled quotes resolved, CRLF inside quotes turned into "\n", NOT trimmed. The views
-    // point into the reader's buffer and are valid until the next call to next().
-    std::vector<std::string_view> cells;
-    // Set for a broken record, whose `cells` is then empty: "unterminated quoted field (opened on
-    // line N)", "record is over 1 MiB", "unexpected character after closing quote (field N)".
-    std::optional<std::string> error;
-};
-
-class CsvReader {
+class CsvReader final : public RecordSource {
   public:
     // Errors (kind ErrorKind::input): the file cannot be opened (with the system's reason), or it is
     // a directory.
@@ -52,21 +44,38 @@ class CsvReader {
                                                   std::size_t max_record_bytes = default_max_record_bytes,
                                                   std::size_t read_chunk_bytes = default_read_chunk_bytes);
 
-    ~CsvReader();
+    // Reads through `source` (a transcoder, or a descriptor with bytes already sniffed from it).
+    static std::unique_ptr<CsvReader> from_source(std::unique_ptr<ByteSource> source, std::string name,
+                                                  std::optional<std::uint64_t> total_bytes,
+                                                  std::size_t max_record_bytes = default_max_record_bytes,
+                                                  std::size_t read_chunk_bytes = default_read_chunk_bytes);
+
+    ~CsvReader() override;
     CsvReader(const CsvReader&) = delete;
     CsvReader& operator=(const CsvReader&) = delete;
 
+    // The cell separator (`,` unless set): `;`, tab and `|` follow the same quoting rules.
+    void set_delimiter(char delimiter) noexcept { delim_ = delimiter; }
+    // Picks the separator from the first line (up to its line break, or the record limit) before the
+    // first record is read: no seeking, so it works on a pipe.
+    void set_delimiter_detector(std::function<char(std::string_view first_line)> detect) {
+        detect_ = std::move(detect);
+    }
+    char delimiter() const noexcept { return delim_; }
+    void set_source_encoding(std::string name) { encoding_ = std::move(name); }
+
     // Fills `out` with the next record; false at the end of input. Blank lines (empty, or only spaces
     // and tabs) produce no record. A read error throws AppError(ErrorKind::input).
-    bool next(CsvRecord& out);
+    bool next(CsvRecord& out) override;
 
     // Bytes of input handed out as records or skipped so far, for progress.
-    std::uint64_t bytes_consumed() const noexcept { return base_offset_ + head_; }
+    std::uint64_t bytes_consumed() const noexcept override { return base_offset_ + head_; }
     // The file's size when it is a regular file (or the string's size), for progress.
-    std::optional<std::uint64_t> total_bytes() const noexcept { return total_; }
+    std::optional<std::uint64_t> total_bytes() const noexcept override { return total_; }
     // Current size of the read buffer: lets tests check that memory stays flat.
     std::size_t buffer_capacity() const noexcept { return cap_; }
-    const std::string& name() const noexcept { return name_; }
+    const std::string& name() const noexcept override { return name_; }
+    std::string_view source_encoding() const noexcept override { return encoding_; }
 
   private:
     struct Span {
@@ -92,17 +101,22 @@ class CsvReader {
                  std::size_t garbage_field);
     bool discard_rest_of_line();
     void skip_bom();
+    void detect_delimiter();
     bool fill();
     std::size_t read_some(char* dst, std::size_t len);
 
     int fd_ = -1;
     std::string name_;
-    std::string source_;  // from_string's data, handed out by read_some
+    std::string source_;                 // from_string's data, handed out by read_some
+    std::unique_ptr<ByteSource> input_;  // from_source's stream
     std::size_t source_pos_ = 0;
     std::optional<std::uint64_t> total_;
     std::size_t max_record_;
     std::size_t chunk_;
     std::string over_limit_message_;
+    char delim_ = ',';
+    std::function<char(std::string_view)> detect_;
+    std::string encoding_;
 
     std::unique_ptr<char[]> buf_;
     std::size_t cap_ = 0;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace avara::schema {
 
@@ -42,10 +43,11 @@ bool is_required(Field f) noexcept;
 std::optional<Field> field_from_header(std::string_view header) noexcept;
 
 struct ClinicRole {
-    std::string_view constant;  // RADIOLOGIST
-    std::string_view display;   // Radiologist (what the API takes)
+    std::string_view constant;  // PHYSICIAN_ASSISTANT
+    std::string_view display;   // Physician Assistant (what the API takes)
 };
-inline constexpr std::array<ClinicRole, 21> clinic_roles = {{
+// The seed's 21 roles, then the 41 the API added: 62, in this order for good (an index is stable).
+inline constexpr std::array<ClinicRole, 62> clinic_roles = {{
     {"RADIOLOGIST", "Radiologist"},
     {"CARDIOLOGIST", "Cardiologist"},
     {"NEUROLOGIST", "Neurologist"},
@@ -67,13 +69,87 @@ inline constexpr std::array<ClinicRole, 21> clinic_roles = {{
     {"ADMINISTRATIVE_DIRECTOR", "Administrative Director"},
     {"ADMINISTRATIVE_ASSISTANT", "Administrative Assistant"},
     {"OTHER", "Other"},
+    // Added by the API in May 2026 (avara-api.md, "clinicRole").
+    {"ONCOLOGIST", "Oncologist"},
+    {"RADIATION_ONCOLOGIST", "Radiation Oncologist"},
+    {"HEMATOLOGIST", "Hematologist"},
+    {"GASTROENTEROLOGIST", "Gastroenterologist"},
+    {"PULMONOLOGIST", "Pulmonologist"},
+    {"NEPHROLOGIST", "Nephrologist"},
+    {"RHEUMATOLOGIST", "Rheumatologist"},
+    {"DERMATOLOGIST", "Dermatologist"},
+    {"OPHTHALMOLOGIST", "Ophthalmologist"},
+    {"OTOLARYNGOLOGIST", "Otolaryngologist"},
+    {"PEDIATRICIAN", "Pediatrician"},
+    {"OBSTETRICIAN", "Obstetrician"},
+    {"PSYCHIATRIST", "Psychiatrist"},
+    {"ANESTHESIOLOGIST", "Anesthesiologist"},
+    {"EMERGENCY_MEDICINE_PHYSICIAN", "Emergency Medicine Physician"},
+    {"FAMILY_MEDICINE_PHYSICIAN", "Family Medicine Physician"},
+    {"INTERNAL_MEDICINE_PHYSICIAN", "Internal Medicine Physician"},
+    {"PATHOLOGIST", "Pathologist"},
+    {"NUCLEAR_MEDICINE_PHYSICIAN", "Nuclear Medicine Physician"},
+    {"PAIN_MANAGEMENT_SPECIALIST", "Pain Management Specialist"},
+    {"INFECTIOUS_DISEASE_SPECIALIST", "Infectious Disease Specialist"},
+    {"IMMUNOLOGIST", "Immunologist"},
+    {"CERTIFIED_REGISTERED_NURSE_ANESTHETIST", "Certified Registered Nurse Anesthetist"},
+    {"PSYCHOLOGIST", "Psychologist"},
+    {"MEDICAL_ASSISTANT", "Medical Assistant"},
+    {"SCRIBE", "Scribe"},
+    {"NURSE_MANAGER", "Nurse Manager"},
+    {"LABORATORY_TECHNICIAN", "Laboratory Technician"},
+    {"MEDICAL_LABORATORY_SCIENTIST", "Medical Laboratory Scientist"},
+    {"PATHOLOGISTS_ASSISTANT", "Pathologists' Assistant"},
+    {"PHLEBOTOMIST", "Phlebotomist"},
+    {"PHARMACIST", "Pharmacist"},
+    {"PHARMACY_TECHNICIAN", "Pharmacy Technician"},
+    {"PHYSICAL_THERAPIST", "Physical Therapist"},
+    {"OCCUPATIONAL_THERAPIST", "Occupational Therapist"},
+    {"SPEECH_LANGUAGE_PATHOLOGIST", "Speech-Language Pathologist"},
+    {"RESPIRATORY_THERAPIST", "Respiratory Therapist"},
+    {"NUTRITIONIST", "Nutritionist"},
+    {"LEGAL_ADMINISTRATOR", "Legal Administrator"},
+    {"IT_ADMINISTRATOR", "IT Administrator"},
+    {"IT_SUPPORT", "IT Support"},
 }};
 
-// Lenient, for rosters: a display name in any case, the enum constant, or the constant with spaces
-// for underscores. Returns the index into `clinic_roles`.
+// The enum constant of a display name: upper-cased, `_` for spaces and `-`, apostrophes dropped
+// (`Pathologists' Assistant` -> `PATHOLOGISTS_ASSISTANT`).
+std::string clinic_role_constant(std::string_view display);
+
+// Lenient, for rosters: a built-in role's display name in any case, its enum constant, or the
+// constant with spaces for underscores. Returns the index into `clinic_roles`.
 std::optional<std::size_t> parse_clinic_role(std::string_view text) noexcept;
 // Strict, for the wire: exactly a display name.
 std::optional<std::size_t> clinic_role_from_display(std::string_view display) noexcept;
+
+// The built-in roles plus the names a config adds (`[schema] clinic-roles`), matched as leniently as
+// parse_clinic_role, in one lookup per row (a hash of the folded spelling, not a scan of the list).
+class ClinicRoleTable {
+  public:
+    // Longest role name (folded) a table holds; longer config names are refused by the config.
+    static constexpr std::size_t max_name_bytes = 128;
+
+    ClinicRoleTable();  // the built-in roles only
+    // `extra` names must outlive the table: the display views returned point into them. A name that
+    // folds to a role already present is skipped.
+    explicit ClinicRoleTable(const std::vector<std::string>& extra);
+
+    // The display name to send, or nothing when `text` names no role.
+    std::optional<std::string_view> find(std::string_view text) const noexcept;
+    std::size_t size() const noexcept { return entries_.size(); }
+
+  private:
+    struct Entry {
+        std::string folded;
+        std::string_view display;
+    };
+    void add(std::string_view display);
+    void rebuild_slots();
+
+    std::vector<Entry> entries_;
+    std::vector<std::int16_t> slots_;  // open addressing over entries_; -1 = empty
+};
 
 enum class Level : std::uint8_t { admin, member };
 std::string_view level_name(Level l) noexcept;

@@ -20,6 +20,8 @@ struct RosterMapping {
     std::array<std::vector<std::pair<std::string, std::string>>, schema::field_count> value_map;
     // [defaults]: the value used when a field's cell is empty or its column is missing.
     std::array<std::optional<std::string>, schema::field_count> defaults;
+    // [schema] clinic-roles: role names the server accepts beyond the built-in ones.
+    std::vector<std::string> extra_clinic_roles;
 
     const std::optional<std::string>& default_for(schema::Field f) const {
         return defaults[static_cast<std::size_t>(f)];
@@ -28,6 +30,7 @@ struct RosterMapping {
 
 struct RunSettings {
     std::optional<std::string> report, report_format, summary, base_url, api_key_file, ca_file, payloads;
+    std::optional<std::string> delimiter, encoding, sheet;  // how to read the roster
     std::optional<std::int64_t> concurrency, max_retries;
     std::optional<double> rate, timeout, max_wait;
     std::optional<bool> allow_insecure_http, resume, verbose, quiet;

@@ -25,19 +25,24 @@ struct ValidatedRow {
 class ValidatedRows {
   public:
     // `mapping` must outlive this object.
+    // `roster_path` "-" is standard input; `read_options` say how to read it (separator, encoding,
+    // worksheet), each detected when not given.
     static Result<std::unique_ptr<ValidatedRows>> open(const std::string& roster_path,
-                                                       const RosterMapping& mapping);
-    static Result<std::unique_ptr<ValidatedRows>> open(std::unique_ptr<read::CsvReader> csv,
+                                                       const RosterMapping& mapping,
+                                                       const read::ReadOptions& read_options = {});
+    static Result<std::unique_ptr<ValidatedRows>> open(std::unique_ptr<read::RecordSource> records,
                                                        const RosterMapping& mapping);
 
     // Fills `out` (its buffers are reused). False at the end of the roster.
     bool next(ValidatedRow& out);
 
     const std::vector<std::string>& unknown_columns() const noexcept { return reader_->unknown_columns(); }
-    std::uint64_t bytes_consumed() const noexcept { return reader_->csv().bytes_consumed(); }
-    std::optional<std::uint64_t> total_bytes() const noexcept { return reader_->csv().total_bytes(); }
+    std::uint64_t bytes_consumed() const noexcept { return reader_->records().bytes_consumed(); }
+    std::optional<std::uint64_t> total_bytes() const noexcept { return reader_->records().total_bytes(); }
 
   private:
+    static Result<std::unique_ptr<ValidatedRows>> wrap(Result<std::unique_ptr<read::RosterReader>> reader,
+                                                       const RosterMapping& mapping);
     ValidatedRows(std::unique_ptr<read::RosterReader> reader, const RosterMapping& mapping)
         : reader_(std::move(reader)), validator_(mapping) {}
 

@@ -14,11 +14,11 @@ struct Invite {
     std::string email;
     std::string first_name;
     std::string last_name;
-    std::string middle_name;   // empty: omitted from the JSON
-    std::string suffix1;       // empty: omitted
-    std::string suffix2;       // empty: omitted
-    std::string phone_number;  // digits only; empty: omitted
-    std::size_t clinic_role = 0;
+    std::string middle_name;                                         // empty: omitted from the JSON
+    std::string suffix1;                                             // empty: omitted
+    std::string suffix2;                                             // empty: omitted
+    std::string phone_number;                                        // digits only; empty: omitted
+    std::string_view clinic_role = schema::clinic_roles[0].display;  // the display name sent
     schema::Level level = schema::Level::member;
     bool can_manage_studies = false;
     bool has_dashboard_access = false;
@@ -30,7 +30,10 @@ struct Invite {
 
 class RowValidator {
   public:
-    explicit RowValidator(const RosterMapping& mapping) : mapping_(mapping) {}
+    // `mapping` must outlive the validator (and the invites it fills: their clinic role may be a view
+    // of one of its extra role names).
+    explicit RowValidator(const RosterMapping& mapping)
+        : mapping_(mapping), roles_(mapping.extra_clinic_roles) {}
 
     // True when the row is valid (`invite` filled). Otherwise false and `error` names every failing
     // field. The buffers are reused, so a caller validating millions of rows allocates almost nothing.
@@ -43,6 +46,7 @@ class RowValidator {
     std::string_view effective(const read::RosterRow& row, schema::Field f) const;
 
     const RosterMapping& mapping_;
+    schema::ClinicRoleTable roles_;
 };
 
 }  // namespace avara::validate
