@@ -78,6 +78,9 @@ CLI::App* add_mock_server_command(CLI::App& root, MockServerCommand& cmd) {
     optional_text("--api-key", o.api_key, "KEY", "the one bearer key accepted; default: any non-empty key");
     optional_text("--state-file", o.state_file, "PATH",
                   "write the statistics (JSON, as GET /__admin/stats) here on shutdown");
+    optional_text("--seed-users", o.seed_users_file, "FILE",
+                  "start with these users: a JSON array of user objects as GET /v1/viewer/users lists "
+                  "them (docs/mock-server.md)");
     sub->add_option("--seed", cmd.seed_text,
                     "seed for the fault decisions and user ids (a number or any text)")
         ->type_name("SEED");

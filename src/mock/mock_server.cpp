@@ -28,6 +28,7 @@
 #include <unordered_set>
 #include <variant>
 
+#include "avara_onboard/mock/seed_users.hpp"
 #include "avara_onboard/mock/service.hpp"
 #include "avara_onboard/mock/test_pki.hpp"
 #include "avara_onboard/util/output_file.hpp"
@@ -101,6 +102,25 @@ Result<std::string> read_pem(const std::string& path, const char* flag) {
         return make_error(ErrorKind::config, std::string(flag) + " " + path + ": cannot read the file");
     }
     return content.str();
+}
+
+// --seed-users: read, parsed and loaded before the server listens.
+Result<void> seed_from_file(Service& service, const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream content;
+    if (in)
+        content << in.rdbuf();
+    if (!in)
+        return make_error(ErrorKind::config, "--seed-users " + path + ": cannot read the file");
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    auto users = parse_seed_users(content.str(), now);
+    if (!users)
+        return make_error(ErrorKind::config, "--seed-users " + path + ": " + users.error().message);
+    if (auto seeded = service.seed(std::move(*users)); !seeded)
+        return make_error(ErrorKind::config, "--seed-users " + path + ": " + seeded.error().message);
+    return {};
 }
 
 std::string_view http_date() {
@@ -490,6 +510,10 @@ Result<std::unique_ptr<MockServer>> MockServer::start(ServerOptions options) {
     }
 
     auto impl = std::make_unique<Impl>(std::move(options), std::move(ca_pem));
+    if (impl->options.seed_users_file) {
+        if (auto seeded = seed_from_file(impl->service, *impl->options.seed_users_file); !seeded)
+            return seeded.error();
+    }
     if (auto tls = configure_tls(impl->tls, cert_pem, key_pem); !tls)
         return tls.error();
     for (unsigned i = 0; i < impl->options.threads; ++i)

@@ -14,37 +14,7 @@ namespace {
 
 constexpr std::string_view users_path = "/v1/viewer/users";
 constexpr std::string_view admin_stats_path = "/__admin/stats";
-constexpr std::size_t default_page = 20;
-constexpr std::size_t max_page = 100;
 constexpr std::int64_t max_series_seconds = 24 * 3600;  // the per-second counts stop growing after a day
-
-Reply message_reply(int status, std::string_view message) {
-    Reply r;
-    r.status = status;
-    r.body = "{\"message\":";
-    text::append_json_string(r.body, message);
-    r.body.push_back('}');
-    return r;
-}
-
-Reply field_errors_reply(std::string_view message, const std::vector<FieldError>& errors) {
-    Reply r;
-    r.status = 400;
-    r.body = "{\"message\":";
-    text::append_json_string(r.body, message);
-    r.body += ",\"errors\":[";
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-        if (i)
-            r.body.push_back(',');
-        r.body += "{\"field\":";
-        text::append_json_string(r.body, errors[i].field);
-        r.body += ",\"message\":";
-        text::append_json_string(r.body, errors[i].message);
-        r.body.push_back('}');
-    }
-    r.body += "]}";
-    return r;
-}
 
 // `Bearer <token>`, the scheme in any case (RFC 7235), the token non-empty.
 std::optional<std::string_view> bearer_token(std::string_view authorization) {
@@ -60,16 +30,36 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
     return token;
 }
 
-std::optional<std::size_t> parse_index(std::string_view s) {
-    std::size_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size() || s.empty())
-        return std::nullopt;
-    return v;
-}
-
 std::string_view path_of(std::string_view target) {
     return target.substr(0, std::min(target.find('?'), target.find('#')));
+}
+
+// The path below /v1/viewer/users/ when it is one segment ("usr_..."), or two under invitations.
+std::string_view last_segment(std::string_view path) {
+    return path.substr(path.rfind('/') + 1);
+}
+
+Service::Route route_below_users(std::string_view method, std::string_view rest) {
+    using R = Service::Route;
+    // rest: what follows "/v1/viewer/users/", non-empty.
+    if (rest == "revoke-access")
+        return method == "POST" ? R::revoke_access : R::not_found;
+    if (rest == "reactivate")
+        return method == "POST" ? R::reactivate : R::not_found;
+    if (rest == "invitations")
+        return method == "GET" ? R::list_invitations : R::not_found;
+    if (rest.starts_with("invitations/")) {
+        const auto id = rest.substr(12);
+        const bool one_segment = !id.empty() && id.find('/') == std::string_view::npos;
+        return one_segment && method == "GET" ? R::get_invitation : R::not_found;
+    }
+    if (rest.find('/') != std::string_view::npos)
+        return R::not_found;
+    if (method == "GET")
+        return R::get_user;
+    if (method == "PATCH")
+        return R::update_user;
+    return R::not_found;
 }
 
 Service::Route route_of(std::string_view method, std::string_view path) {
@@ -80,11 +70,49 @@ Service::Route route_of(std::string_view method, std::string_view path) {
             return Service::Route::list_users;
         return Service::Route::not_found;
     }
-    if (method == "GET" && path.size() > users_path.size() + 1 && path.starts_with(users_path) &&
-        path[users_path.size()] == '/' && path.find('/', users_path.size() + 1) == std::string_view::npos) {
-        return Service::Route::get_user;
-    }
+    if (path.size() > users_path.size() + 1 && path.starts_with(users_path) && path[users_path.size()] == '/')
+        return route_below_users(method, path.substr(users_path.size() + 1));
     return Service::Route::not_found;
+}
+
+std::int64_t wall_clock_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+bool has_body(Service::Route route) {
+    return route == Service::Route::create_user || route == Service::Route::update_user ||
+           route == Service::Route::revoke_access || route == Service::Route::reactivate;
+}
+
+// The body's check, before the lock: it is the costly part of a request.
+void read_body(const Request& request, Service::Pending& pending) {
+    if (request.body_too_large)
+        return;
+    switch (pending.route) {
+        case Service::Route::create_user:
+            pending.invite = check_invite_json(request.body);
+            break;
+        case Service::Route::update_user:
+            pending.patch = check_patch_json(request.body);
+            break;
+        case Service::Route::revoke_access:
+        case Service::Route::reactivate:
+            pending.user_ref = check_user_ref_json(request.body);
+            break;
+        default:
+            break;
+    }
+}
+
+template <class Check>
+std::optional<Reply> refusal_of(const Check& check, std::string_view what) {
+    if (check.malformed)
+        return message_reply(400, *check.malformed);
+    if (!check.errors.empty())
+        return invalid_fields_reply(what, check.errors);
+    return std::nullopt;
 }
 
 }  // namespace
@@ -96,7 +124,12 @@ Service::Service(Options options, Clock::time_point now)
       bucket_(options_.faults.rate_limit, now, options_.faults.rate_limit_burst),
       blocked_(options_.faults, now),
       // Ids follow from the seed too, so a repeated run also repeats its user ids.
-      id_rng_(options_.faults.seed ^ 0x9e3779b97f4a7c15ULL) {}
+      directory_(options_.faults.seed) {}
+
+Result<void> Service::seed(std::vector<UserRecord> users) {
+    std::lock_guard lock(mutex_);
+    return directory_.seed(std::move(users));
+}
 
 std::optional<Reply> Service::admin(const Request& request) const {
     if (path_of(request.target) != admin_stats_path)
@@ -113,11 +146,9 @@ std::variant<Reply, Service::Pending> Service::begin(const Request& request, Clo
     const auto target = boost::urls::parse_origin_form(request.target);
     if (target)
         pending.route = route_of(request.method, target->encoded_path());
-    // Parsed before taking the lock: it is the costly part of a POST, and its email is needed
-    // below to count the attempt whatever the answer turns out to be.
-    if (pending.route == Route::create_user && !request.body_too_large) {
-        pending.invite = check_invite_json(request.body);
-    }
+    // Read before taking the lock; a POST's email is needed below to count the attempt whatever
+    // the answer turns out to be.
+    read_body(request, pending);
 
     std::lock_guard lock(mutex_);
     ++counters_.total_requests;
@@ -127,7 +158,7 @@ std::variant<Reply, Service::Pending> Service::begin(const Request& request, Clo
         note_post(now);
         if (pending.invite && pending.invite->email) {
             // Node-based: the entry stays put while other requests add theirs, until finish().
-            pending.email = &emails_[text::to_lower(*pending.invite->email)];
+            pending.email = &directory_.email_entry(*pending.invite->email);
             ++pending.email->attempts;
         }
     }
@@ -174,25 +205,10 @@ Reply Service::finish(const Request& request, Pending pending, Clock::time_point
         r = message_reply(503, "service unavailable (injected fault)");
     } else if (faults.throttle || !bucket_.try_take(now)) {
         r = throttled_reply(pending, now);
+    } else if (request.body_too_large && has_body(pending.route)) {
+        r = message_reply(413, "request body is over 65536 bytes");
     } else {
-        switch (pending.route) {
-            case Route::create_user:
-                if (request.body_too_large || !pending.invite) {  // (no invite: it was too large)
-                    r = message_reply(413, "request body is over 65536 bytes");
-                } else {
-                    r = create_user(request, *pending.invite, pending.email, now);
-                }
-                break;
-            case Route::list_users:
-                r = list_users(request);
-                break;
-            case Route::get_user:
-                r = get_user(request);
-                break;
-            case Route::not_found:
-                r = message_reply(404, "no such endpoint");
-                break;
-        }
+        r = endpoint(request, pending, now);
     }
     if (faults.drop) {
         ++counters_.dropped_after_create;
@@ -265,180 +281,72 @@ void Service::note_post(Clock::time_point now) {
         std::max(counters_.max_posts_per_second, static_cast<std::uint32_t>(recent_posts_.size()));
 }
 
-Reply Service::create_user(const Request& request, InviteCheck& check, EmailEntry* email,
-                           Clock::time_point now) {
-    if (check.malformed)
-        return message_reply(400, *check.malformed);
-    if (!check.invite) {
-        std::string message = "invalid user:";
-        for (std::size_t i = 0; i < check.errors.size(); ++i) {
-            message += i ? "; " : " ";
-            message += check.errors[i].field + ": " + check.errors[i].message;
+Reply Service::endpoint(const Request& request, Pending& pending, Clock::time_point now) {
+    switch (pending.route) {
+        case Route::create_user:
+            return create_user(request, pending, now);
+        case Route::list_users: {
+            auto q = parse_user_query(request.target);
+            if (!q.query)
+                return invalid_fields_reply("invalid query", q.errors);
+            return directory_.list_users(*q.query);
         }
-        return field_errors_reply(message, check.errors);
-    }
-    EmailEntry& entry = *email;
-    if (entry.user != no_user) {
-        const User& existing = users_[entry.user];
-        if (!request.idempotency_key.empty() && request.idempotency_key == existing.idempotency_key) {
-            Reply r;
-            r.status = 201;
-            r.body = existing.json;
-            return r;
+        case Route::get_user:
+            return directory_.get_user(last_segment(path_of(request.target)));
+        case Route::update_user:
+            return update_user(request, pending);
+        case Route::revoke_access:
+            return set_access(pending, Directory::Access::revoke);
+        case Route::reactivate:
+            return set_access(pending, Directory::Access::reactivate);
+        case Route::list_invitations: {
+            auto q = parse_invitation_query(request.target);
+            if (!q.query)
+                return invalid_fields_reply("invalid query", q.errors);
+            return directory_.list_invitations(*q.query, wall_clock_now());
         }
-        return message_reply(409, "a user with this email already exists");
-    }
-    User user;
-    for (;;) {
-        user.id = new_user_id();
-        if (ids_.try_emplace(user.id, users_.size()).second)
+        case Route::get_invitation:
+            return directory_.get_invitation(last_segment(path_of(request.target)));
+        case Route::not_found:
             break;
     }
-    user.json = render_user(*check.invite, user.id);
-    user.idempotency_key = request.idempotency_key;
-    entry.user = users_.size();
-    users_.push_back(std::move(user));
-    ++counters_.users_created;
-    count_in_window(counters_.created_per_second, now);
-    Reply r;
-    r.status = 201;
-    r.body = users_.back().json;
-    return r;
+    return message_reply(404, "no such endpoint");
 }
 
-Reply Service::list_users(const Request& request) const {
-    // Decoded with '+' kept as '+': it is common in emails, and no email holds a space.
-    const auto url = boost::urls::parse_origin_form(request.target);
-    std::optional<std::string> email;
-    std::size_t limit = default_page;
-    std::size_t start = 0;
-    std::vector<FieldError> errors;
-    for (const auto& param : url->params(boost::urls::encoding_opts(false, false, false))) {
-        if (param.key == "email") {
-            email = param.value;
-        } else if (param.key == "limit") {
-            const auto n = parse_index(param.value);
-            if (!n || *n < 1 || *n > max_page) {
-                errors.push_back({"limit", "must be an integer from 1 to 100"});
-            } else {
-                limit = *n;
-            }
-        } else if (param.key == "cursor") {
-            const auto n = parse_index(param.value);
-            if (!n || *n > users_.size()) {
-                errors.push_back({"cursor", "is not a cursor this server gave out"});
-            } else {
-                start = *n;
-            }
-        }
+Reply Service::create_user(const Request& request, Pending& pending, Clock::time_point now) {
+    if (auto refused = refusal_of(*pending.invite, "invalid user"))
+        return std::move(*refused);
+    auto created =
+        directory_.create(*pending.invite->invite, request.idempotency_key, *pending.email, wall_clock_now());
+    if (created.created) {
+        ++counters_.users_created;
+        count_in_window(counters_.created_per_second, now);
     }
-    if (!errors.empty())
-        return field_errors_reply("invalid query: " + errors.front().field + " " + errors.front().message,
-                                  errors);
-
-    Reply r;
-    r.body = "{\"users\":[";
-    bool more = false;
-    if (email) {
-        const auto it = emails_.find(text::to_lower(*email));
-        if (it != emails_.end() && it->second.user != no_user)
-            r.body += users_[it->second.user].json;
-    } else {
-        const std::size_t end = std::min(users_.size(), start + limit);
-        for (std::size_t i = start; i < end; ++i) {
-            if (i != start)
-                r.body.push_back(',');
-            r.body += users_[i].json;
-        }
-        more = end < users_.size();
-        start = end;
-    }
-    r.body += "],\"cursor\":";
-    r.body += more ? "\"" + std::to_string(start) + "\"" : std::string("null");
-    r.body += more ? ",\"hasMore\":true}" : ",\"hasMore\":false}";
-    return r;
+    return std::move(created.reply);
 }
 
-Reply Service::get_user(const Request& request) const {
-    const auto path = path_of(request.target);
-    const auto it = ids_.find(std::string(path.substr(users_path.size() + 1)));
-    if (it == ids_.end())
-        return message_reply(404, "user not found");
-    Reply r;
-    r.body = users_[it->second].json;
-    return r;
+Reply Service::update_user(const Request& request, const Pending& pending) {
+    if (auto refused = refusal_of(*pending.patch, "invalid update"))
+        return std::move(*refused);
+    return directory_.update_user(last_segment(path_of(request.target)), *pending.patch->patch,
+                                  wall_clock_now());
 }
 
-std::string Service::new_user_id() {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string id = "usr_";
-    for (int half = 0; half < 2; ++half) {
-        std::uint64_t bits = id_rng_();
-        for (int i = 0; i < 16; ++i, bits >>= 4)
-            id.push_back(hex[bits & 0xF]);
-    }
-    return id;
-}
-
-std::string Service::render_user(const WireInvite& invite, const std::string& id) {
-    const auto now = std::chrono::system_clock::now();
-    const std::int64_t second =
-        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    if (second != created_at_second_) {
-        const std::time_t t = static_cast<std::time_t>(second);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char buf[32];
-        const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        created_at_.assign(buf, n);
-        created_at_second_ = second;
-    }
-
-    std::string out;
-    out.reserve(320);
-    auto text_field = [&out](std::string_view name, std::string_view value) {
-        out += ",\"";
-        out += name;
-        out += "\":";
-        text::append_json_string(out, value);
-    };
-    // The key order of the API's own example.
-    out += invite.can_manage_studies ? "{\"canManageStudies\":true" : "{\"canManageStudies\":false";
-    text_field("clinicRole", invite.clinic_role);
-    text_field("createdAt", created_at_);
-    text_field("email", invite.email);
-    text_field("firstName", invite.first_name);
-    out += invite.has_dashboard_access ? ",\"hasDashboardAccess\":true" : ",\"hasDashboardAccess\":false";
-    out += ",\"invitedSource\":\"api\",\"lastLoginAt\":null";
-    text_field("lastName", invite.last_name);
-    text_field("level", invite.level);
-    text_field("userId", id);
-    if (invite.middle_name)
-        text_field("middleName", *invite.middle_name);
-    if (invite.phone_number)
-        text_field("phoneNumber", *invite.phone_number);
-    if (invite.suffix1)
-        text_field("suffix1", *invite.suffix1);
-    if (invite.suffix2)
-        text_field("suffix2", *invite.suffix2);
-    out.push_back('}');
-    return out;
+Reply Service::set_access(const Pending& pending, Directory::Access access) {
+    if (auto refused = refusal_of(*pending.user_ref, "invalid request"))
+        return std::move(*refused);
+    return directory_.set_access(*pending.user_ref->user_id, access, wall_clock_now());
 }
 
 Stats Service::stats() const {
     std::lock_guard lock(mutex_);
     Stats s = counters_;
+    directory_.fill_stats(s);
     const std::size_t windows = std::max({s.requests_per_second.size(), s.posts_per_second.size(),
                                           s.created_per_second.size(), s.throttled_per_second.size()});
     for (auto* series :
          {&s.requests_per_second, &s.posts_per_second, &s.created_per_second, &s.throttled_per_second}) {
         series->resize(windows, 0);
-    }
-    for (const auto& [email, entry] : emails_) {
-        EmailStats& e = s.emails[email];
-        e.attempts = entry.attempts;
-        if (entry.user != no_user)
-            e.user_id = users_[entry.user].id;
     }
     return s;
 }

@@ -32,6 +32,10 @@ std::uint32_t Stats::attempts(std::string_view email) const {
 
 std::string Stats::to_json() const {
     std::string out = "{\"usersCreated\":" + std::to_string(users_created) +
+                      ",\"usersUpdated\":" + std::to_string(users_updated) +
+                      ",\"revocations\":" + std::to_string(revocations) +
+                      ",\"reactivations\":" + std::to_string(reactivations) +
+                      ",\"usersRevoked\":" + std::to_string(users_revoked) +
                       ",\"totalRequests\":" + std::to_string(total_requests) +
                       ",\"maxInFlight\":" + std::to_string(max_in_flight) +
                       ",\"maxPostsPerSecond\":" + std::to_string(max_posts_per_second) +
@@ -66,7 +70,7 @@ std::string Stats::to_json() const {
         } else {
             text::append_json_string(out, e.user_id);
         }
-        out.push_back('}');
+        out += e.revoked ? ",\"revoked\":true}" : ",\"revoked\":false}";
     }
     out += "}}";
     return out;

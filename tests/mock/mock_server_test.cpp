@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "avara_onboard/mock/service.hpp"
 #include "avara_onboard/mock/test_pki.hpp"
@@ -139,6 +140,86 @@ TEST_CASE("mock::MockServer serves every endpoint over verified TLS on one kept-
 
     CHECK(client.connections_opened() == 1);
     CHECK(server->stats().responses_with(401) == 1);
+}
+
+TEST_CASE("mock::MockServer serves sync's endpoints over TLS, from a seeded directory, with faults") {
+    TempDir dir;
+    dir.write(
+        "seed.json",
+        R"([{"email":"owner@clinic.org","firstName":"Olive","lastName":"Owner","clinicRole":"Other",)"
+        R"("level":"owner","canManageStudies":true,"hasDashboardAccess":true,"invitedSource":"dashboard"},)"
+        R"({"email":"dash@clinic.org","firstName":"Dora","lastName":"Dash","clinicRole":"Surgeon",)"
+        R"("level":"member","canManageStudies":false,"hasDashboardAccess":false,)"
+        R"("invitedSource":"dashboard"},)"
+        R"({"email":"api@clinic.org","firstName":"Abe","lastName":"Api","clinicRole":"Physician",)"
+        R"("level":"member","canManageStudies":true,"hasDashboardAccess":false,"invitedSource":"api",)"
+        R"("userId":"usr_0123456789abcdef0123456789abcdef","middleName":"Q"}])");
+    ServerOptions o;
+    o.seed_users_file = dir.file("seed.json");
+    o.state_file = dir.file("state.json");
+    auto server = start(o);
+    auto client = client_for(*server);
+    simdjson::dom::parser parser;
+    const std::string id = "usr_0123456789abcdef0123456789abcdef";
+
+    auto r = client.send("GET", "/v1/viewer/users?invitedSource=dashboard&limit=1");
+    REQUIRE(r.status == 200);
+    auto doc = parse(parser, r.body);
+    CHECK(str(doc["users"].at(0)["email"]) == "owner@clinic.org");
+    REQUIRE(bool(doc["hasMore"]));
+    r = client.send("GET", "/v1/viewer/users?invitedSource=dashboard&limit=1&cursor=" + str(doc["cursor"]));
+    doc = parse(parser, r.body);
+    CHECK(str(doc["users"].at(0)["email"]) == "dash@clinic.org");
+    CHECK_FALSE(bool(doc["hasMore"]));
+
+    r = client.send("PATCH", "/v1/viewer/users/" + id, R"({"clinicRole":"Surgeon","middleName":null})");
+    REQUIRE(r.status == 200);
+    doc = parse(parser, r.body);
+    CHECK(str(doc["clinicRole"]) == "Surgeon");
+    CHECK(doc["middleName"].error() == simdjson::NO_SUCH_FIELD);
+    CHECK(client.send("PATCH", "/v1/viewer/users/" + id, R"({"email":"x@clinic.org"})").status == 400);
+
+    r = client.send("POST", "/v1/viewer/users/revoke-access", R"({"userId":")" + id + "\"}");
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"success":true})");
+    r = client.send("GET", "/v1/viewer/users?email=API@clinic.org");
+    CHECK(parse(parser, r.body)["users"].get_array().size() == 1);  // still listed
+
+    r = client.send("GET", "/v1/viewer/users/invitations?status=revoked");
+    REQUIRE(r.status == 200);
+    doc = parse(parser, r.body);
+    REQUIRE(doc["invitations"].get_array().size() == 1);
+    CHECK(str(doc["invitations"].at(0)["userId"]) == id);
+
+    server->stop();
+    doc = parse(parser, read_file(*o.state_file));
+    CHECK(int64_t(doc["usersUpdated"]) == 1);
+    CHECK(int64_t(doc["revocations"]) == 1);
+    CHECK(int64_t(doc["usersRevoked"]) == 1);
+    CHECK(bool(doc["emails"]["api@clinic.org"]["revoked"]));
+    CHECK_FALSE(bool(doc["emails"]["dash@clinic.org"]["revoked"]));
+
+    SUBCASE("the same faults on sync's endpoints") {
+        ServerOptions f;
+        f.seed_users_file = dir.file("seed.json");
+        f.faults.throttle_rate = 1.0;
+        f.faults.retry_after_s = 2;
+        auto faulty = start(f);
+        auto c = client_for(*faulty);
+        for (const auto& [method, target, body] :
+             std::vector<std::tuple<std::string, std::string, std::string>>{
+                 {"PATCH", "/v1/viewer/users/" + id, R"({"firstName":"Z"})"},
+                 {"POST", "/v1/viewer/users/revoke-access", R"({"userId":")" + id + "\"}"},
+                 {"POST", "/v1/viewer/users/reactivate", R"({"userId":")" + id + "\"}"},
+                 {"GET", "/v1/viewer/users/invitations", ""}}) {
+            CAPTURE(target);
+            const auto answer = c.send(method, target, body);
+            CHECK(answer.status == 429);
+            CHECK(answer.header("retry-after") == "2");
+        }
+        CHECK(faulty->stats().users_updated == 0);
+        CHECK(faulty->stats().revocations == 0);
+    }
 }
 
 TEST_CASE("mock::MockServer answers malformed HTTP with a clean 400 and closes") {
@@ -476,6 +557,20 @@ TEST_CASE("mock::MockServer::start refuses what it cannot serve") {
     o = {};
     o.threads = 0;
     CHECK(refused(o).kind == ErrorKind::usage);
+    o = {};
+    o.faults.rate_limit = 10;
+    o.faults.rate_limit_burst = 0.5;
+    CHECK(refused(o).message.find("--rate-limit-burst") != std::string::npos);
+
+    o = {};
+    o.seed_users_file = dir.file("missing.json");
+    CHECK(refused(o).message.find("cannot read") != std::string::npos);
+    dir.write("bad-seed.json", R"([{"email":"a@b.org"}])");
+    o.seed_users_file = dir.file("bad-seed.json");
+    const auto bad_seed = refused(o);
+    CHECK(bad_seed.kind == ErrorKind::config);
+    CHECK(bad_seed.message ==
+          "--seed-users " + dir.file("bad-seed.json") + ": user 1 (a@b.org): firstName: is required");
 }
 
 TEST_CASE("mock::MockServer serves many connections at once on several threads") {

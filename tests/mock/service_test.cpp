@@ -284,18 +284,19 @@ TEST_CASE("mock::Service finds users by id and by email, and pages through them"
         const auto doc = parse(parser, r.body);
         CHECK(doc["users"].get_array().size() == 45);
         CHECK_FALSE(bool(doc["hasMore"]));
-        const auto r5 = handle(s, get("/v1/viewer/users?limit=5&cursor=40"));
+        const auto r5 = handle(s, get("/v1/viewer/users?limit=5&cursor=" + encode_cursor(40)));
         CHECK(parse(parser, r5.body)["users"].get_array().size() == 5);
     }
     SUBCASE("limits and cursors out of range are 400s naming the parameter") {
-        for (const char* query :
-             {"limit=0", "limit=101", "limit=x", "limit=", "cursor=999", "cursor=-1", "cursor=abc"}) {
+        const std::string beyond = "cursor=" + encode_cursor(999);
+        for (const std::string& query :
+             {std::string("limit=0"), std::string("limit=101"), std::string("limit=x"), std::string("limit="),
+              beyond, std::string("cursor=40"), std::string("cursor=-1"), std::string("cursor=abc")}) {
             CAPTURE(query);
-            const auto r = handle(s, get(std::string("/v1/viewer/users?") + query));
+            const auto r = handle(s, get("/v1/viewer/users?" + query));
             CHECK(r.status == 400);
             const auto doc = parse(parser, r.body);
-            CHECK(str(doc["errors"].at(0)["field"]) ==
-                  std::string(query).substr(0, std::string(query).find('=')));
+            CHECK(str(doc["errors"].at(0)["field"]) == query.substr(0, query.find('=')));
         }
     }
 }
@@ -570,6 +571,292 @@ TEST_CASE("mock::Service counts injected 429s apart from the rate limit's") {
     CHECK(st.throttled_injected == 2);
     CHECK(st.throttled_total == 2);
     CHECK(st.throttled_per_second == std::vector<std::uint32_t>{2});
+}
+
+namespace {
+
+Call with_body(std::string method, std::string target, std::string body) {
+    Call c;
+    c.method = std::move(method);
+    c.target = std::move(target);
+    c.body = std::move(body);
+    return c;
+}
+
+Call patch(const std::string& id, const std::string& body) {
+    return with_body("PATCH", "/v1/viewer/users/" + id, body);
+}
+
+Call access(const std::string& what, const std::string& id) {
+    return with_body("POST", "/v1/viewer/users/" + what, R"({"userId":")" + id + "\"}");
+}
+
+UserRecord seeded(std::string email, std::string level, std::string source) {
+    UserRecord u;
+    u.email = std::move(email);
+    u.first_name = "Seed";
+    u.last_name = "User";
+    u.clinic_role = "Other";
+    u.level = std::move(level);
+    u.has_dashboard_access = true;
+    u.invited_source = std::move(source);
+    u.created_at = "2026-05-10T08:00:00Z";
+    u.created_unix = *parse_rfc3339(*u.created_at);
+    u.updated_at = *u.created_at;
+    return u;
+}
+
+std::string created_id(Service& s, const std::string& email) {
+    const auto r = handle(s, post(email));
+    REQUIRE(r.status == 201);
+    simdjson::dom::parser parser;
+    return str(parse(parser, r.body)["userId"]);
+}
+
+std::vector<std::string> emails_listed(Service& s, const std::string& target) {
+    std::vector<std::string> out;
+    simdjson::dom::parser parser;
+    std::string next = target;
+    for (int pages = 0; pages < 100; ++pages) {
+        const auto r = handle(s, get(next));
+        REQUIRE_MESSAGE(r.status == 200, r.body);
+        const auto doc = parse(parser, r.body);
+        for (auto u : doc["users"].get_array())
+            out.push_back(str(u["email"]));
+        if (!bool(doc["hasMore"]))
+            break;
+        next = target + (target.find('?') == std::string::npos ? "?" : "&") + "cursor=" + str(doc["cursor"]);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("mock::Service PATCH changes only the fields given, null clears, and GET shows it") {
+    Service s({}, t0);
+    Call full;
+    full.body = body_for("ada@example.org", R"(,"middleName":"B","phoneNumber":"5551234567")");
+    const auto created = handle(s, full);
+    REQUIRE(created.status == 201);
+    simdjson::dom::parser parser;
+    const std::string id = str(parse(parser, created.body)["userId"]);
+
+    const auto r = handle(s, patch(id, R"({"clinicRole":"Surgeon","lastName":"King","middleName":null})"));
+    REQUIRE(r.status == 200);
+    const auto user = parse(parser, r.body);
+    CHECK(str(user["clinicRole"]) == "Surgeon");
+    CHECK(str(user["lastName"]) == "King");
+    CHECK(user["middleName"].error() == simdjson::NO_SUCH_FIELD);
+    CHECK(str(user["phoneNumber"]) == "5551234567");
+    CHECK(str(user["firstName"]) == "Ada");
+    CHECK(str(user["userId"]) == id);
+
+    const auto again = handle(s, get("/v1/viewer/users/" + id));
+    CHECK(again.body == r.body);
+    CHECK(s.stats().users_updated == 1);
+
+    SUBCASE("a replayed create still answers the original 201 body") {
+        Service s2({}, t0);
+        const auto first = handle(s2, post("x@example.org", "k1"));
+        const std::string id2 = str(parse(parser, first.body)["userId"]);
+        REQUIRE(handle(s2, patch(id2, R"({"firstName":"Xavier"})")).status == 200);
+        CHECK(handle(s2, post("x@example.org", "k1")).body == first.body);
+    }
+}
+
+TEST_CASE("mock::Service PATCH refuses an email change, bad fields, unknown users and owners") {
+    Service s({}, t0);
+    REQUIRE(s.seed({seeded("owner@clinic.org", "owner", "dashboard")}).has_value());
+    const std::string id = created_id(s, "ada@example.org");
+    simdjson::dom::parser parser;
+
+    auto r = handle(s, patch(id, R"({"email":"new@example.org"})"));
+    CHECK(r.status == 400);
+    CHECK(str(parse(parser, r.body)["errors"].at(0)["field"]) == "email");
+    r = handle(s, patch(id, R"({"level":"admin","hasDashboardAccess":false})"));
+    CHECK(r.status == 400);
+    CHECK(str(parse(parser, r.body)["errors"].at(0)["field"]) == "hasDashboardAccess");
+    CHECK(handle(s, patch(id, "{")).status == 400);
+    CHECK(handle(s, patch("usr_00000000000000000000000000000000", "{}")).status == 404);
+
+    const auto owner = parse(parser, handle(s, get("/v1/viewer/users?email=owner@clinic.org")).body);
+    const std::string owner_id = str(owner["users"].at(0)["userId"]);
+    CHECK(handle(s, patch(owner_id, R"({"firstName":"X"})")).status == 400);
+    CHECK(handle(s, access("revoke-access", owner_id)).status == 400);
+
+    Call big = patch(id, "");
+    big.too_large = true;
+    CHECK(handle(s, big).status == 413);
+    CHECK(s.stats().users_updated == 0);
+    CHECK(str(parse(parser, handle(s, get("/v1/viewer/users/" + id)).body)["email"]) == "ada@example.org");
+}
+
+TEST_CASE("mock::Service revoke-access and reactivate: the user stays listed, unchanged; the stats know") {
+    Service s({}, t0);
+    const std::string id = created_id(s, "ada@example.org");
+    const auto before = handle(s, get("/v1/viewer/users/" + id)).body;
+
+    auto r = handle(s, access("revoke-access", id));
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"success":true})");
+    // The API has no status field: a revoked user looks exactly as before, and is still listed.
+    CHECK(handle(s, get("/v1/viewer/users/" + id)).body == before);
+    CHECK(emails_listed(s, "/v1/viewer/users") == std::vector<std::string>{"ada@example.org"});
+    CHECK(handle(s, post("ada@example.org")).status == 409);  // and cannot be invited again
+    auto st = s.stats();
+    CHECK(st.revocations == 1);
+    CHECK(st.users_revoked == 1);
+    CHECK(st.emails.at("ada@example.org").revoked);
+
+    r = handle(s, access("revoke-access", id));
+    CHECK(r.status == 200);
+    CHECK(r.body.find("already revoked") != std::string::npos);
+    CHECK(s.stats().revocations == 1);
+
+    CHECK(handle(s, access("reactivate", id)).body == R"({"success":true})");
+    st = s.stats();
+    CHECK(st.reactivations == 1);
+    CHECK(st.users_revoked == 0);
+    CHECK_FALSE(st.emails.at("ada@example.org").revoked);
+    CHECK(handle(s, access("reactivate", id)).body.find("already has access") != std::string::npos);
+
+    CHECK(handle(s, access("revoke-access", "usr_00000000000000000000000000000000")).status == 404);
+    CHECK(handle(s, with_body("POST", "/v1/viewer/users/reactivate", R"({"userId":3})")).status == 400);
+    CHECK(handle(s, with_body("POST", "/v1/viewer/users/revoke-access", "nope")).status == 400);
+    CHECK(handle(s, get("/v1/viewer/users/revoke-access")).status == 404);
+}
+
+TEST_CASE("mock::Service seeds users, and lists them with every filter and a base64 cursor") {
+    Service s({}, t0);
+    auto admin = seeded("Dash.Admin@clinic.org", "admin", "dashboard");
+    admin.first_name = "Dana";
+    admin.last_name = "Mac Donald";
+    auto revoked = seeded("old@clinic.org", "member", "api");
+    revoked.revoked = true;
+    REQUIRE(s.seed({seeded("owner@clinic.org", "owner", "dashboard"), admin, revoked}).has_value());
+    for (int i = 0; i < 30; ++i)
+        created_id(s, "u" + std::to_string(i) + "@example.org");
+    CHECK(s.stats().users_revoked == 1);
+    CHECK(s.stats().emails.at("old@clinic.org").revoked);
+
+    CHECK(emails_listed(s, "/v1/viewer/users").size() == 33);
+    CHECK(emails_listed(s, "/v1/viewer/users?limit=7").size() == 33);
+    CHECK(emails_listed(s, "/v1/viewer/users?level=owner") == std::vector<std::string>{"owner@clinic.org"});
+    CHECK(emails_listed(s, "/v1/viewer/users?level=admin") ==
+          std::vector<std::string>{"Dash.Admin@clinic.org"});
+    CHECK(emails_listed(s, "/v1/viewer/users?invitedSource=dashboard").size() == 2);
+    CHECK(emails_listed(s, "/v1/viewer/users?invitedSource=api&limit=3").size() == 31);
+    CHECK(emails_listed(s, "/v1/viewer/users?firstName=dan") ==
+          std::vector<std::string>{"Dash.Admin@clinic.org"});
+    CHECK(emails_listed(s, "/v1/viewer/users?lastName=mac%20don").size() == 1);
+    CHECK(emails_listed(s, "/v1/viewer/users?lastName=Lovelace&level=member").size() == 30);
+    CHECK(emails_listed(s, "/v1/viewer/users?email=DASH.admin@clinic.org").size() == 1);
+    CHECK(emails_listed(s, "/v1/viewer/users?email=dash.admin@clinic.org&level=member").empty());
+
+    simdjson::dom::parser parser;
+    const auto page = parse(parser, handle(s, get("/v1/viewer/users?limit=2&level=member")).body);
+    CHECK(page["users"].get_array().size() == 2);
+    CHECK(bool(page["hasMore"]));
+    CHECK(decode_cursor(str(page["cursor"])).has_value());
+    const auto r = handle(s, get("/v1/viewer/users?level=boss"));
+    CHECK(r.status == 400);
+    CHECK(str(parse(parser, r.body)["errors"].at(0)["field"]) == "level");
+
+    SUBCASE("a seed with an email or an id twice is refused") {
+        Service s2({}, t0);
+        CHECK_FALSE(
+            s2.seed({seeded("a@b.org", "member", "api"), seeded("A@b.org", "admin", "api")}).has_value());
+        Service s3({}, t0);
+        auto x = seeded("x@b.org", "member", "api");
+        auto y = seeded("y@b.org", "member", "api");
+        x.id = y.id = "usr_0123456789abcdef0123456789abcdef";
+        CHECK_FALSE(s3.seed({x, y}).has_value());
+    }
+}
+
+TEST_CASE("mock::Service serves /v1/viewer/users/invitations as its own route, with its filters") {
+    Service s({}, t0);
+    auto logged_in = seeded("in@clinic.org", "member", "dashboard");
+    logged_in.last_login_at = "2026-05-11T08:00:00Z";
+    REQUIRE(s.seed({seeded("owner@clinic.org", "owner", "dashboard"), logged_in}).has_value());
+    const std::string ada = created_id(s, "ada@example.org");
+    const std::string bob = created_id(s, "bob@example.org");
+    REQUIRE(handle(s, access("revoke-access", bob)).status == 200);
+
+    simdjson::dom::parser parser;
+    auto listed = [&](const std::string& query) {
+        const auto r = handle(s, get("/v1/viewer/users/invitations" + query));
+        REQUIRE_MESSAGE(r.status == 200, r.body);
+        std::vector<std::string> out;
+        const auto doc = parse(parser, r.body);
+        for (auto inv : doc["invitations"].get_array())
+            out.push_back(str(inv["email"]) + ":" + str(inv["status"]));
+        return out;
+    };
+    using V = std::vector<std::string>;
+    CHECK(listed("") == V{"in@clinic.org:accepted", "ada@example.org:sent", "bob@example.org:revoked"});
+    CHECK(listed("?status=sent,revoked") == V{"ada@example.org:sent", "bob@example.org:revoked"});
+    CHECK(listed("?userId=" + ada) == V{"ada@example.org:sent"});
+    CHECK(listed("?expired=expired") == V{"in@clinic.org:accepted"});  // seeded in May
+    CHECK(listed("?expired=not-expired&limit=1").size() == 1);
+    CHECK(listed("?endDate=2026-06-01") == V{"in@clinic.org:accepted"});
+    CHECK(handle(s, get("/v1/viewer/users/invitations?status=pending")).status == 400);
+
+    const auto doc = parse(parser, handle(s, get("/v1/viewer/users/invitations?userId=" + ada)).body);
+    const std::string inv = str(doc["invitations"].at(0)["invitationId"]);
+    CHECK(inv.starts_with("inv_"));
+    CHECK(str(doc["invitations"].at(0)["userId"]) == ada);
+    const auto one = handle(s, get("/v1/viewer/users/invitations/" + inv));
+    CHECK(one.status == 200);
+    CHECK(str(parse(parser, one.body)["invitationId"]) == inv);
+    CHECK(handle(s, get("/v1/viewer/users/invitations/inv_0")).status == 404);
+    CHECK(handle(s, with_body("POST", "/v1/viewer/users/invitations", "{}")).status == 404);
+}
+
+TEST_CASE("mock::Service: every endpoint takes the same faults") {
+    for (const auto& c :
+         {get("/v1/viewer/users"), get("/v1/viewer/users/usr_00000000000000000000000000000000"),
+          patch("usr_00000000000000000000000000000000", "{}"),
+          access("revoke-access", "usr_00000000000000000000000000000000"),
+          access("reactivate", "usr_00000000000000000000000000000000"), get("/v1/viewer/users/invitations"),
+          get("/v1/viewer/users/invitations/inv_0")}) {
+        CAPTURE(c.method);
+        CAPTURE(c.target);
+        FaultOptions f;
+        f.fail_rate = 1.0;
+        Service failing(with_faults(f), t0);
+        CHECK(handle(failing, c).status == 503);
+        f = {};
+        f.throttle_rate = 1.0;
+        Service throttling(with_faults(f), t0);
+        CHECK(handle(throttling, c).status == 429);
+        f = {};
+        f.drop_rate = 1.0;
+        Service dropping(with_faults(f), t0);
+        CHECK(handle(dropping, c).drop);
+        f = {};
+        f.rate_limit = 1;
+        Service limited(with_faults(f), t0);
+        handle(limited, c);
+        CHECK(handle(limited, c).status == 429);
+    }
+}
+
+TEST_CASE("mock::Service: a revoke dropped after it took effect has revoked") {
+    FaultOptions f;
+    f.drop_rate = 1.0;
+    f.seed = 1;
+    Service s(with_faults(f), t0);
+    REQUIRE(s.seed({seeded("a@b.org", "member", "api")}).has_value());
+    const auto id = s.stats().emails.at("a@b.org").user_id;
+    int after = 0;
+    for (int i = 0; i < 40 && !after; ++i) {
+        const auto r = handle(s, access("revoke-access", id));
+        REQUIRE(r.drop);
+        after = s.stats().users_revoked == 1;
+    }
+    CHECK(after);
+    CHECK(s.stats().dropped_after_create >= 1);
 }
 
 TEST_SUITE_END();

@@ -19,16 +19,17 @@ TEST_CASE("mock::Stats::to_json is the state file's shape") {
     s.dropped_after_create = 0;
     s.responses[201] = 2;
     s.responses[409] = 1;
-    s.emails["a@b.org"] = {2, "usr_00000000000000000000000000000001"};
-    s.emails["q\"uote@b.org"] = {1, ""};
+    s.emails["a@b.org"] = {2, "usr_00000000000000000000000000000001", false};
+    s.emails["q\"uote@b.org"] = {1, "", false};
     CHECK(s.to_json() ==
-          R"({"usersCreated":2,"totalRequests":5,"maxInFlight":3,"maxPostsPerSecond":4,)"
+          R"({"usersCreated":2,"usersUpdated":0,"revocations":0,"reactivations":0,"usersRevoked":0,)"
+          R"("totalRequests":5,"maxInFlight":3,"maxPostsPerSecond":4,)"
           R"("dropped":{"beforeCreate":1,"afterCreate":0},"throttledTotal":0,)"
           R"("throttled":{"injected":0,"rateLimit":0,"blocked":0},"requestsPerSecond":[],)"
           R"("postsPerSecond":[],"createdPerSecond":[],"throttledPerSecond":[],)"
           R"("responses":{"201":2,"409":1},)"
-          R"("emails":{"a@b.org":{"attempts":2,"userId":"usr_00000000000000000000000000000001"},)"
-          R"("q\"uote@b.org":{"attempts":1,"userId":null}}})");
+          R"("emails":{"a@b.org":{"attempts":2,"userId":"usr_00000000000000000000000000000001",)"
+          R"("revoked":false},"q\"uote@b.org":{"attempts":1,"userId":null,"revoked":false}}})");
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     REQUIRE_FALSE(parser.parse(s.to_json()).get(doc));
@@ -64,7 +65,7 @@ TEST_CASE("mock::Stats::to_json writes the throttling figures and the per-second
 TEST_CASE("mock::Stats looks figures up by status and by email in any case") {
     Stats s;
     s.responses[429] = 7;
-    s.emails["ada@example.org"] = {3, ""};
+    s.emails["ada@example.org"] = {3, "", true};
     CHECK(s.responses_with(429) == 7);
     CHECK(s.responses_with(500) == 0);
     CHECK(s.attempts("Ada@Example.ORG") == 3);
@@ -72,7 +73,8 @@ TEST_CASE("mock::Stats looks figures up by status and by email in any case") {
 }
 
 TEST_CASE("mock::Stats::to_json of nothing is still complete") {
-    CHECK(Stats{}.to_json() == R"({"usersCreated":0,"totalRequests":0,"maxInFlight":0,"maxPostsPerSecond":0,)"
+    CHECK(Stats{}.to_json() == R"({"usersCreated":0,"usersUpdated":0,"revocations":0,"reactivations":0,)"
+                               R"("usersRevoked":0,"totalRequests":0,"maxInFlight":0,"maxPostsPerSecond":0,)"
                                R"("dropped":{"beforeCreate":0,"afterCreate":0},"throttledTotal":0,)"
                                R"("throttled":{"injected":0,"rateLimit":0,"blocked":0},)"
                                R"("requestsPerSecond":[],"postsPerSecond":[],"createdPerSecond":[],)"

@@ -19,6 +19,7 @@ struct ServerOptions {
     std::optional<std::string> write_ca;             // where to write the generated CA certificate
     std::optional<std::string> api_key;              // none: any non-empty bearer key is accepted
     std::optional<std::string> state_file;           // Stats::to_json() written here by stop()
+    std::optional<std::string> seed_users_file;      // users to start with (JSON; seed_users.hpp)
     FaultOptions faults;
     unsigned threads = 1;  // I/O threads, each with its own connections
 };
@@ -26,7 +27,8 @@ struct ServerOptions {
 class MockServer {
   public:
     // Listening when it returns, serving on threads of its own. Errors: a bad --listen, an address
-    // that cannot be bound, unreadable or mismatched --cert/--key, an unwritable --write-ca.
+    // that cannot be bound, unreadable or mismatched --cert/--key, an unwritable --write-ca, an
+    // unreadable or invalid --seed-users file.
     static Result<std::unique_ptr<MockServer>> start(ServerOptions options);
 
     std::uint16_t port() const;

@@ -1,48 +1,32 @@
 #pragma once
 // The Avara users API as the mock server answers it, without sockets: requests in, replies out,
-// the users and the statistics kept here. The HTTP layer (mock_server.cpp) only reads, waits the
-// injected latency and writes, so every rule of the contract is tested here on plain values.
+// the statistics kept here and the users in a Directory. The HTTP layer (mock_server.cpp) only
+// reads, waits the injected latency and writes, so every rule of the contract is tested here on
+// plain values.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
+#include "avara_onboard/mock/directory.hpp"
 #include "avara_onboard/mock/faults.hpp"
 #include "avara_onboard/mock/invite_json.hpp"
+#include "avara_onboard/mock/list_query.hpp"
+#include "avara_onboard/mock/patch_json.hpp"
+#include "avara_onboard/mock/reply.hpp"
 #include "avara_onboard/mock/stats.hpp"
+#include "avara_onboard/mock/user_record.hpp"
+#include "avara_onboard/util/error.hpp"
 
 namespace avara::mock {
 
-inline constexpr std::size_t max_body_bytes = 64 * 1024;
-
-// Views into the HTTP layer's parsed message; they must outlive the calls that take them.
-struct Request {
-    std::string_view method;
-    std::string_view target;
-    std::string_view authorization;    // the Authorization header's value
-    std::string_view idempotency_key;  // the Idempotency-Key header's value
-    std::string_view body;
-    bool body_too_large = false;  // over max_body_bytes: `body` was not read
-};
-
-struct Reply {
-    int status = 200;
-    std::string body;                 // JSON
-    std::uint32_t retry_after_s = 0;  // sent as Retry-After when non-zero
-    bool drop = false;                // close the connection without answering
-};
-
 class Service {
-    struct EmailEntry;
-
   public:
     using Clock = std::chrono::steady_clock;
 
@@ -51,8 +35,20 @@ class Service {
         FaultOptions faults;
     };
     explicit Service(Options options, Clock::time_point now = Clock::now());
+    // --seed-users, before any request. Refuses an email or a userId given twice.
+    Result<void> seed(std::vector<UserRecord> users);
 
-    enum class Route : std::uint8_t { create_user, list_users, get_user, not_found };
+    enum class Route : std::uint8_t {
+        create_user,       // POST   /v1/viewer/users
+        list_users,        // GET    /v1/viewer/users
+        get_user,          // GET    /v1/viewer/users/{userId}
+        update_user,       // PATCH  /v1/viewer/users/{userId}
+        revoke_access,     // POST   /v1/viewer/users/revoke-access
+        reactivate,        // POST   /v1/viewer/users/reactivate
+        list_invitations,  // GET    /v1/viewer/users/invitations
+        get_invitation,    // GET    /v1/viewer/users/invitations/{invitationId}
+        not_found,
+    };
     // A request that was authenticated and had its faults decided; the server waits `latency`
     // (without blocking a thread), then calls finish() with the same Request.
     struct Pending {
@@ -60,8 +56,12 @@ class Service {
         FaultDecision faults;
         std::uint32_t blocked_retry_after_s = 0;  // arrived in the --blocked-seconds window
         std::chrono::milliseconds latency{0};
-        std::optional<InviteCheck> invite;  // create_user with a readable body
-        EmailEntry* email = nullptr;        // the record of the invite's email, when it has one
+        // The body, read before the lock is taken (it is the costly part): create_user's invite,
+        // update_user's patch, revoke_access's and reactivate's {"userId"}.
+        std::optional<InviteCheck> invite;
+        std::optional<PatchCheck> patch;
+        std::optional<UserRefCheck> user_ref;
+        Directory::EmailEntry* email = nullptr;  // the record of the invite's email, when it has one
     };
 
     // `GET /__admin/stats` (no auth, no faults, not counted); nothing for any other target.
@@ -82,23 +82,11 @@ class Service {
     Stats stats() const;  // a consistent snapshot
 
   private:
-    struct User {
-        std::string id;
-        std::string json;  // the full user object: GET answers and 201 replays send these bytes
-        std::string idempotency_key;
-    };
-    struct EmailEntry {
-        std::uint32_t attempts = 0;
-        std::size_t user = no_user;
-    };
-    static constexpr std::size_t no_user = static_cast<std::size_t>(-1);
-
-    // `email` is set whenever `check` holds a valid invite (which has an email).
-    Reply create_user(const Request& request, InviteCheck& check, EmailEntry* email, Clock::time_point now);
-    Reply list_users(const Request& request) const;
-    Reply get_user(const Request& request) const;
-    std::string new_user_id();
-    std::string render_user(const WireInvite& invite, const std::string& id);
+    // `pending.email` is set whenever `pending.invite` holds a valid invite (which has an email).
+    Reply create_user(const Request& request, Pending& pending, Clock::time_point now);
+    Reply endpoint(const Request& request, Pending& pending, Clock::time_point now);
+    Reply update_user(const Request& request, const Pending& pending);
+    Reply set_access(const Pending& pending, Directory::Access access);
     void note_post(Clock::time_point now);
     // One more in `series` for the 1-second window holding `now` (counted from start_).
     void count_in_window(std::vector<std::uint32_t>& series, Clock::time_point now);
@@ -110,15 +98,10 @@ class Service {
     FaultDice dice_;
     TokenBucket bucket_;
     BlockedWindow blocked_;
-    std::mt19937_64 id_rng_;
-    std::vector<User> users_;  // in creation order: list cursors are indexes into it
-    std::unordered_map<std::string, EmailEntry> emails_;  // by the lowercased email
-    std::unordered_map<std::string, std::size_t> ids_;
+    Directory directory_;
     std::deque<Clock::time_point> recent_posts_;  // arrivals within the last second
     std::uint32_t in_flight_ = 0;
-    Stats counters_;  // the scalar figures and `responses`; `emails` is filled in by stats()
-    std::int64_t created_at_second_ = -1;  // createdAt is formatted once per second, not per user
-    std::string created_at_;
+    Stats counters_;  // the scalar figures and `responses`; the directory's are filled in by stats()
 };
 
 }  // namespace avara::mock

@@ -12,10 +12,15 @@ namespace avara::mock {
 struct EmailStats {
     std::uint32_t attempts = 0;  // POSTs whose body parsed to this email, whatever their answer
     std::string user_id;         // empty until the server created the user
+    bool revoked = false;        // the user's access is revoked (the API's user object never says so)
 };
 
 struct Stats {
     std::uint64_t users_created = 0;
+    std::uint64_t users_updated = 0;         // PATCHes that succeeded
+    std::uint64_t revocations = 0;           // revoke-access calls that revoked (not already revoked)
+    std::uint64_t reactivations = 0;         // reactivate calls that restored access
+    std::uint64_t users_revoked = 0;         // users whose access is revoked now
     std::uint64_t total_requests = 0;        // API requests; /__admin is not counted
     std::uint32_t max_in_flight = 0;         // most requests read but not yet answered, at once
     std::uint32_t max_posts_per_second = 0;  // most POSTs that arrived within any 1-second window
@@ -40,11 +45,12 @@ struct Stats {
 
     std::uint64_t responses_with(int status) const;
     std::uint32_t attempts(std::string_view email) const;  // any case; 0 when never seen
-    // {"usersCreated", "totalRequests", "maxInFlight", "maxPostsPerSecond",
+    // {"usersCreated", "usersUpdated", "revocations", "reactivations", "usersRevoked", "totalRequests",
+    // "maxInFlight", "maxPostsPerSecond",
     //  "dropped": {"beforeCreate", "afterCreate"}, "throttledTotal",
     //  "throttled": {"injected", "rateLimit", "blocked"}, "requestsPerSecond": [n, ...],
     //  "postsPerSecond", "createdPerSecond", "throttledPerSecond", "responses": {"201": n, ...},
-    //  "emails": {"a@b.org": {"attempts": n, "userId": "usr_..." | null}, ...}}
+    //  "emails": {"a@b.org": {"attempts": n, "userId": "usr_..." | null, "revoked": bool}, ...}}
     std::string to_json() const;
 };
 
