@@ -86,11 +86,102 @@ printf 'concurency = 3\n' >"$WORK/bad.toml"
 run 2 -- "$BIN" validate "$WORK/ok.csv" --config "$WORK/bad.toml"
 expect_contains "$WORK/err" "bad.toml:1: unknown key 'concurency'"
 
+# What HR systems really export.
+# A German Excel export: `;`-separated, Windows-1252. Without --encoding every accented row says what
+# its bytes read as, and one warning says what to do; with it, the rows are valid.
+run 1 -- "$BIN" validate "$SRC/samples/hr-export-de.csv" --config "$SRC/config/hr-export-de.toml" --report "$WORK/de.csv"
+expect_eq "$(count_status "$WORK/de.csv" invalid)" 8 "Windows-1252 read as UTF-8: every row invalid"
+expect_contains "$WORK/de.csv" "1,2,j.mueller@klinik-nord.de,invalid,,,0,\"invalid UTF-8 in firstName ('J\\xfcrgen' reads as 'Jürgen' in Windows-1252), lastName ('M\\xfcller' reads as 'Müller' in Windows-1252)\""
+expect_eq "$(grep -c 'reads as Windows-1252' "$WORK/err")" 1 "one warning for the whole file"
+expect_contains "$WORK/err" "read it with --encoding windows-1252"
+run 1 -- "$BIN" validate "$SRC/samples/hr-export-de.csv" --config "$SRC/config/hr-export-de.toml" --encoding windows-1252 \
+    --report "$WORK/de.csv" --payloads "$WORK/de.jsonl"
+expect_eq "$(count_status "$WORK/de.csv" valid)" 7 "cp1252 export valid rows"
+expect_contains "$WORK/de.csv" "8,9,e.jaeger@klinik-nord.de,invalid,,,0,\"clinicRole: 'Hausmeister' is not a clinic role"
+expect_contains "$WORK/de.jsonl" '"email":"j.mueller@klinik-nord.de","firstName":"Jürgen","lastName":"Müller","clinicRole":"Physician"'
+expect_contains "$WORK/de.jsonl" '"lastName":"König; Dr.","clinicRole":"Psychiatrist"'
+expect_contains "$WORK/de.jsonl" '"clinicRole":"IT Administrator","level":"admin"'
+expect_not_contains "$WORK/err" "Windows-1252"
+# The config key does the same as the flag; --delimiter forces a separator.
+{ printf 'encoding = "cp1252"\n'; cat "$SRC/config/hr-export-de.toml"; } >"$WORK/de.toml"
+run 1 -- "$BIN" validate "$SRC/samples/hr-export-de.csv" --config "$WORK/de.toml" --report "$WORK/de2.csv"
+expect_eq "$(count_status "$WORK/de2.csv" valid)" 7 "encoding from the config"
+run 2 -- "$BIN" validate "$SRC/samples/hr-export-de.csv" --config "$WORK/de.toml" --delimiter , --report "$WORK/de3.csv"
+expect_contains "$WORK/err" "missing required column(s): email (configured as 'E-Mail')"
+run 2 -- "$BIN" validate "$SRC/samples/hr-export-de.csv" --delimiter : --report "$WORK/de3.csv"
+expect_contains "$WORK/err" "--delimiter must be one of , ; tab |, not ':'"
+run 2 -- "$BIN" validate "$SRC/samples/hr-export-de.csv" --encoding klingon --report "$WORK/de3.csv"
+expect_contains "$WORK/err" "unknown encoding 'klingon'"
+
+# Excel's "Unicode text": UTF-16 LE with a BOM, tab-separated.
+run 1 -- "$BIN" validate "$SRC/samples/unicode-text.txt" --report "$WORK/u16.csv" --payloads "$WORK/u16.jsonl"
+expect_eq "$(count_status "$WORK/u16.csv" valid)" 6 "UTF-16 valid rows"
+expect_contains "$WORK/u16.csv" "7,8,bad-email.harbor-health.org,invalid,,,0,email: must contain exactly one '@'"
+expect_contains "$WORK/u16.jsonl" '"firstName":"芳","lastName":"王","clinicRole":"Pharmacist"'
+expect_contains "$WORK/u16.jsonl" '"firstName":"Siobhán","lastName":"O'"'"'Brien","clinicRole":"Pathologists'"'"' Assistant"'
+# The same file big-endian, through a pipe (no seeking), and `|`-separated UTF-8.
+python3 -c 'import sys; d=open(sys.argv[1],"rb").read()[2:].decode("utf-16-le"); sys.stdout.buffer.write(b"\xfe\xff"+d.encode("utf-16-be"))' \
+    "$SRC/samples/unicode-text.txt" >"$WORK/u16be.txt"
+run 1 -- "$BIN" validate - --report "$WORK/u16be.csv" <"$WORK/u16be.txt"
+expect_eq "$(cat "$WORK/u16be.csv")" "$(cat "$WORK/u16.csv")" "UTF-16 BE from standard input reads the same"
+printf 'email|first_name|last_name|clinic_role|level|can_manage_studies|has_dashboard_access\na@b.org|"A|B"|C|IT Support|member|1|1\nx|y\n' >"$WORK/pipe.csv"
+run 1 -- "$BIN" validate "$WORK/pipe.csv"
+expect_contains "$WORK/pipe.report.csv" "1,2,a@b.org,valid"
+expect_contains "$WORK/pipe.report.csv" "2,3,x,invalid,,,0,has 2 columns but the header has 7"
+
+# An .xlsx saved by LibreOffice Calc (samples/README.md), by content whatever its name, and from a pipe.
+run 1 -- "$BIN" validate "$SRC/samples/bayview-staff.xlsx" --config "$SRC/config/bayview-staff.toml" \
+    --report "$WORK/x.csv" --payloads "$WORK/x.jsonl"
+expect_eq "$(count_status "$WORK/x.csv" valid)" 4 "xlsx valid rows"
+expect_contains "$WORK/x.csv" "5,6,g.silva@bayview-imaging.org,invalid,,,0,lastName in column C (Surname): is required"
+expect_contains "$WORK/x.csv" "6,7,h.ito@bayview-imaging.org,duplicate,,,0,duplicate of row 1 (same email)"
+expect_contains "$WORK/x.jsonl" '"clinicRole":"Radiologist","level":"admin","canManageStudies":true,"hasDashboardAccess":true,"phoneNumber":"5551234567"'
+expect_contains "$WORK/x.jsonl" '"phoneNumber":"15552345678"'
+cp "$SRC/samples/bayview-staff.xlsx" "$WORK/looks-like.csv"
+run 1 -- "$BIN" validate "$WORK/looks-like.csv" --config "$SRC/config/bayview-staff.toml" --sheet bayview-staff
+expect_eq "$(cat "$WORK/looks-like.report.csv")" "$(cat "$WORK/x.csv")" "a workbook named .csv"
+run 1 -- "$BIN" validate - --config "$SRC/config/bayview-staff.toml" --report "$WORK/x2.csv" <"$SRC/samples/bayview-staff.xlsx"
+expect_eq "$(cat "$WORK/x2.csv")" "$(cat "$WORK/x.csv")" "a workbook from standard input"
+run 2 -- "$BIN" validate "$SRC/samples/bayview-staff.xlsx" --sheet Payroll --report "$WORK/x3.csv"
+expect_contains "$WORK/err" "the workbook has no sheet 'Payroll' (its sheets: 'bayview-staff')"
+
+# Standard input: a CSV through a pipe; no --report is a usage error.
+run 1 -- "$BIN" validate - --report "$WORK/stdin.csv" <"$SRC/samples/roster.csv"
+expect_eq "$(count_status "$WORK/stdin.csv" valid)" 29 "roster from standard input"
+run 2 -- "$BIN" validate - <"$SRC/samples/roster.csv"
+expect_contains "$WORK/err" "standard input (-) needs --report PATH"
+
+# Files that are no roster are refused before anything is read, saying what they look like.
+printf '\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0\0\0\0\0\0\0' >"$WORK/old.xls"
+run 2 -- "$BIN" validate "$WORK/old.xls"
+expect_contains "$WORK/err" "old.xls: looks like an old Excel .xls workbook; save it as .xlsx or CSV"
+printf '%%PDF-1.4\n%%\xe2\xe3\xcf\xd3\n' >"$WORK/scan.pdf"
+run 2 -- "$BIN" validate "$WORK/scan.pdf"
+expect_contains "$WORK/err" "scan.pdf: looks like a PDF document"
+run 2 -- "$BIN" validate "$WORK/garbage.csv"
+expect_contains "$WORK/err" "garbage.csv: looks like a binary file"
+printf 'PK\x03\x04broken' >"$WORK/bad-zip.xlsx"
+run 2 -- "$BIN" validate "$WORK/bad-zip.xlsx"
+expect_contains "$WORK/err" "bad-zip.xlsx: starts like a zip archive (an .xlsx workbook) but cannot be read as one"
+expect_eq "$(ls "$WORK" | grep -c '^\(old\|scan\|bad-zip\|garbage\).report.csv$')" 0 "no report for a refused file"
+
+# Today's clinic roles, and a config's own.
+printf '%s\na@b.org,A,B,Oncologist,member,1,1\nb@b.org,B,C,SPEECH_LANGUAGE_PATHOLOGIST,member,1,1\nc@b.org,C,D,Chaplain,member,1,1\n' "$GOOD_HEADER" >"$WORK/roles.csv"
+run 1 -- "$BIN" validate "$WORK/roles.csv" --payloads "$WORK/roles.jsonl"
+expect_contains "$WORK/roles.report.csv" "3,4,c@b.org,invalid,,,0,\"clinicRole: 'Chaplain' is not a clinic role"
+expect_contains "$WORK/roles.jsonl" '"clinicRole":"Speech-Language Pathologist"'
+printf '[schema]\nclinic-roles = ["Chaplain"]\n' >"$WORK/roles.toml"
+run 0 -- "$BIN" validate "$WORK/roles.csv" --config "$WORK/roles.toml" --payloads "$WORK/roles.jsonl"
+expect_contains "$WORK/roles.jsonl" '"email":"c@b.org","firstName":"C","lastName":"D","clinicRole":"Chaplain"'
+
 # Help and version.
 run 0 -- "$BIN" --help
 expect_contains "$WORK/out" "validate"
 run 0 -- "$BIN" validate --help
 expect_contains "$WORK/out" "--payloads"
+expect_contains "$WORK/out" "--delimiter"
+expect_contains "$WORK/out" "--encoding"
+expect_contains "$WORK/out" "--sheet"
 run 0 -- "$BIN" --version
 expect_contains "$WORK/out" "avara-onboard "
 run 2 -- "$BIN"
