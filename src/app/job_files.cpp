@@ -55,6 +55,24 @@ Result<std::unique_ptr<validate::ValidatedRows>> open_roster_rows(const std::str
     return validate::ValidatedRows::open(roster, config.mapping, *options);
 }
 
+void add_job_output_options(CLI::App& cmd, JobOutputFlags& flags, bool with_metrics) {
+    cmd.add_option(
+        "--html-report", flags.html_report,
+        "Also write a self-contained HTML page for HR: counts per status, the rows that need a human");
+    if (with_metrics) {
+        cmd.add_option("--metrics-file", flags.metrics_file,
+                       "Also write Prometheus metrics (textfile collector format), replaced atomically");
+    }
+    // Applied as soon as it is parsed, so every later message already has the chosen form.
+    cmd.add_option("--log-format", flags.log_format,
+                   "Lines on stderr: text, or json (one object per line) [default: text]")
+        ->type_name("text|json")
+        ->each([](const std::string& name) {
+            if (auto format = log::parse_format(name))
+                log::set_format(*format);
+        });
+}
+
 std::string default_report_path(const std::string& roster) {
     if (roster == "-")
         return {};

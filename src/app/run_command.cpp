@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "avara_onboard/app/job_files.hpp"
+#include "avara_onboard/app/job_outputs.hpp"
 #include "avara_onboard/net/base_url.hpp"
 #include "avara_onboard/net/tls_context.hpp"
 #include "avara_onboard/report/ordered_report.hpp"
@@ -28,6 +29,7 @@ CLI::App* add_run_command(CLI::App& root, RunOptions& o) {
     auto* cmd = root.add_subcommand("run", "Validate a roster and invite every valid row");
     add_roster_and_report_options(*cmd, o.roster, o.report, o.report_format, o.summary);
     add_roster_read_options(*cmd, o.read);
+    add_job_output_options(*cmd, o.outputs, true);
     cmd->add_option("--config", o.config,
                     "TOML config: any option below, [columns], [values.FIELD], [defaults]");
     cmd->add_option("--base-url", o.base_url,
@@ -176,7 +178,12 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
         throw AppError(ErrorKind::usage, "--report-format must be csv or jsonl, not '" + format_text + "'");
     const auto report_path = pick<std::string>(o.report, s.report, default_report_path(o.roster));
     const auto summary_path = pick<std::string>(o.summary, s.summary, "");
-    if (auto r = check_outputs_distinct(o.roster, {report_path, summary_path}); !r)
+    const auto outputs = resolve_job_outputs(o.outputs, s);
+    if (!outputs)
+        throw AppError(outputs.error());
+    if (auto r = check_outputs_distinct(
+            o.roster, {report_path, summary_path, outputs->html_report, outputs->metrics_file});
+        !r)
         throw AppError(r.error());
     // One run at a time per report: held until this function returns, the report final by then.
     auto report_lock = report::lock_report(report_path);
@@ -249,7 +256,7 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
     engine.handle_signals = context.handle_signals;
     if (quiet) {
         engine.progress = send::ProgressMode::none;
-    } else if (::isatty(STDERR_FILENO) != 0) {
+    } else if (::isatty(STDERR_FILENO) != 0 && log::format() == log::Format::text) {
         engine.progress = send::ProgressMode::live;
         engine.progress_interval = std::chrono::milliseconds(250);
     } else {
@@ -285,6 +292,8 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
     } else {
         summary.exit_code = good == summary.rows() ? exit_code::ok : exit_code::rows_failed;
     }
+    if (!write_job_outputs(*outputs, summary, *format, {o.config.value_or(""), engine.rate}))
+        summary.exit_code = exit_code::aborted;  // an output was lost; requests went out: never 2
     if (*summary_file && !write_summary(**summary_file, summary))
         summary.exit_code = exit_code::aborted;  // requests went out: never 2
 

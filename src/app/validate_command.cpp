@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "avara_onboard/app/job_files.hpp"
+#include "avara_onboard/app/job_outputs.hpp"
 #include "avara_onboard/report/report_lock.hpp"
 #include "avara_onboard/report/summary.hpp"
 #include "avara_onboard/util/atomic_file.hpp"
@@ -16,6 +17,7 @@ CLI::App* add_validate_command(CLI::App& root, ValidateOptions& o) {
     auto* cmd = root.add_subcommand("validate", "Check a roster against the invite schema; sends nothing");
     add_roster_and_report_options(*cmd, o.roster, o.report, o.report_format, o.summary);
     add_roster_read_options(*cmd, o.read);
+    add_job_output_options(*cmd, o.outputs, false);
     cmd->add_option("--config", o.config,
                     "TOML config: [columns], [values.FIELD], [defaults], [schema] clinic-roles");
     cmd->add_option("--payloads", o.payloads,
@@ -45,7 +47,12 @@ int validate_or_throw(const ValidateOptions& o) {
     const auto report_path = pick<std::string>(o.report, s.report, default_report_path(o.roster));
     const auto summary_path = pick<std::string>(o.summary, s.summary, "");
     const auto payloads_path = pick<std::string>(o.payloads, s.payloads, "");
-    if (auto r = check_outputs_distinct(o.roster, {report_path, summary_path, payloads_path}); !r) {
+    const auto outputs = resolve_job_outputs(o.outputs, s);
+    if (!outputs)
+        throw AppError(outputs.error());
+    if (auto r = check_outputs_distinct(o.roster,
+                                        {report_path, summary_path, payloads_path, outputs->html_report});
+        !r) {
         throw AppError(r.error());
     }
     // The same lock as `run`: a validate and a run must not write one report at once.
@@ -101,6 +108,8 @@ int validate_or_throw(const ValidateOptions& o) {
     summary.exit_code = all_valid ? exit_code::ok : exit_code::rows_failed;
     summary.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!write_job_outputs(*outputs, summary, *format, {o.config.value_or(""), 0}))
+        summary.exit_code = exit_code::aborted;  // an output was lost
     if (*summary_file) {
         (*summary_file)->write(summary.to_json());
         (*summary_file)->commit();

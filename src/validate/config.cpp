@@ -162,6 +162,12 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
             err = want_string(s.encoding, false);
         else if (key == "sheet")
             err = want_string(s.sheet, false);
+        else if (key == "html-report")
+            err = want_string(s.html_report, true);
+        else if (key == "metrics-file")
+            err = want_string(s.metrics_file, true);
+        else if (key == "log-format")
+            err = want_string(s.log_format, false);
         else if (key == "concurrency")
             err = want_int(s.concurrency);
         else if (key == "max-retries")

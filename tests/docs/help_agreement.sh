@@ -11,8 +11,8 @@ source "$(dirname "$0")/../cli/lib.bash"
 
 # command -> options announced by the contract that may not be in this build yet
 declare -A pending=(
-    [run]="--delimiter --encoding --sheet --metrics-file --html-report --log-format"
-    [validate]="--delimiter --encoding --sheet --html-report --log-format"
+    [run]="--delimiter --encoding --sheet"
+    [validate]="--delimiter --encoding --sheet"
     [sync]="--report --report-format --summary --config --base-url --api-key-file --concurrency --rate
             --max-retries --timeout --max-wait --ca-file --allow-insecure-http --resume --delimiter
             --encoding --sheet --metrics-file --html-report --log-format -v --verbose -q --quiet -h --help

@@ -36,6 +36,13 @@ Result<std::unique_ptr<validate::ValidatedRows>> open_roster_rows(const std::str
                                                                   const RosterReadFlags& flags,
                                                                   const validate::Config& config);
 
+// The outputs beside the report that `run`, `validate` and `sync` share: --html-report, --log-format
+// and, with `with_metrics` (run, sync), --metrics-file. Resolved and written by job_outputs.hpp.
+struct JobOutputFlags {
+    std::optional<std::string> html_report, metrics_file, log_format;
+};
+void add_job_output_options(CLI::App& cmd, JobOutputFlags& flags, bool with_metrics);
+
 // ROSTER.csv -> ROSTER.report.csv beside the input (also for --report-format jsonl: the contract
 // fixes one default path); empty for standard input ("-"), which has no "beside".
 std::string default_report_path(const std::string& roster);

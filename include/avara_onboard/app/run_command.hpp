@@ -14,7 +14,8 @@ namespace avara::app {
 struct RunOptions {
     std::string roster;
     std::optional<std::string> report, report_format, summary, config, base_url, api_key_file, ca_file;
-    RosterReadFlags read;  // --delimiter, --encoding, --sheet
+    RosterReadFlags read;    // --delimiter, --encoding, --sheet
+    JobOutputFlags outputs;  // --html-report, --metrics-file, --log-format
     std::optional<std::int64_t> concurrency, max_retries;
     std::optional<double> rate, timeout, max_wait;
     bool allow_insecure_http = false;

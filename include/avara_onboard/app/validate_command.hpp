@@ -14,6 +14,7 @@ struct ValidateOptions {
     std::string roster;
     std::optional<std::string> report, report_format, summary, config, payloads;
     RosterReadFlags read;
+    JobOutputFlags outputs;  // --html-report, --log-format
     bool verbose = false;
     bool quiet = false;
 };

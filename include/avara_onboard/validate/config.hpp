@@ -30,7 +30,8 @@ struct RosterMapping {
 
 struct RunSettings {
     std::optional<std::string> report, report_format, summary, base_url, api_key_file, ca_file, payloads;
-    std::optional<std::string> delimiter, encoding, sheet;  // how to read the roster
+    std::optional<std::string> delimiter, encoding, sheet;             // how to read the roster
+    std::optional<std::string> html_report, metrics_file, log_format;  // outputs beside the report
     std::optional<std::int64_t> concurrency, max_retries;
     std::optional<double> rate, timeout, max_wait;
     std::optional<bool> allow_insecure_http, resume, verbose, quiet;
