@@ -49,6 +49,16 @@ bool needs_formula_guard(std::string_view cell) noexcept {
     return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
+bool needs_apostrophe(std::string_view cell) noexcept {
+    return needs_formula_guard(cell) || (!cell.empty() && cell.front() == '\'');
+}
+
+std::string_view strip_apostrophe(std::string_view written) noexcept {
+    if (written.size() >= 2 && written.front() == '\'' && needs_apostrophe(written.substr(1)))
+        written.remove_prefix(1);
+    return written;
+}
+
 namespace {
 
 void append_number(std::string& out, std::uint64_t n) {
@@ -59,7 +69,7 @@ void append_number(std::string& out, std::uint64_t n) {
 }
 
 void append_csv_cell(std::string& out, std::string_view cell) {
-    const bool guard = needs_formula_guard(cell);
+    const bool guard = needs_apostrophe(cell);
     bool quote = guard;
     for (char c : cell)
         quote |= (c == ',') | (c == '"') | (c == '\r') | (c == '\n');

@@ -45,14 +45,6 @@ bool parse_number(std::string_view s, T& out) noexcept {
     return ec == std::errc{} && end == s.data() + s.size();
 }
 
-// The CSV writer prefixes a formula-looking cell with an apostrophe; a leading apostrophe followed by
-// anything else was in the data.
-std::string_view unguard(std::string_view cell) noexcept {
-    if (cell.size() >= 2 && cell.front() == '\'' && needs_formula_guard(cell.substr(1)))
-        cell.remove_prefix(1);
-    return cell;
-}
-
 // One data record of a CSV report. Returns what is wrong with it, or nothing.
 std::optional<std::string> row_from_cells(const std::vector<std::string_view>& cells, RowResult& out) {
     if (cells.size() != column_count) {
@@ -72,9 +64,9 @@ std::optional<std::string> row_from_cells(const std::vector<std::string_view>& c
         return "http_status: not a number: '" + std::string(cells[4]) + "'";
     if (!parse_number(cells[6], out.attempts))
         return "attempts: not a number: '" + std::string(cells[6]) + "'";
-    out.email.assign(unguard(cells[2]));
-    out.user_id.assign(unguard(cells[5]));
-    out.error.assign(unguard(cells[7]));
+    out.email.assign(strip_apostrophe(cells[2]));
+    out.user_id.assign(strip_apostrophe(cells[5]));
+    out.error.assign(strip_apostrophe(cells[7]));
     // The consolidated file is JSON, which must be UTF-8; our writer never writes anything else.
     for (const std::string* s : {&out.email, &out.user_id, &out.error}) {
         if (!text::is_valid_utf8(*s))

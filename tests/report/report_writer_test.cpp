@@ -41,6 +41,22 @@ TEST_CASE("report::append_csv_line quotes and guards formula cells") {
     CHECK_FALSE(needs_formula_guard(""));
 }
 
+TEST_CASE("report: a cell that starts with an apostrophe is guarded too, so every cell reads back") {
+    for (const std::string cell : {"'=cy@example.org", "'abc", "'", "''=x", "=x", "abc", "", "a'b"}) {
+        std::string out;
+        RowResult r;
+        r.email = cell;
+        append_csv_line(out, r);
+        const auto first = out.find(',', out.find(',') + 1) + 1;
+        std::string written = out.substr(first, out.find(',', first) - first);
+        if (written.size() >= 2 && written.front() == '"')
+            written = written.substr(1, written.size() - 2);
+        CAPTURE(cell);
+        CHECK(strip_apostrophe(written) == cell);
+        CHECK(needs_apostrophe(cell) == (written != cell));
+    }
+}
+
 TEST_CASE("report::append_jsonl_line carries the same keys") {
     std::string out;
     RowResult r;

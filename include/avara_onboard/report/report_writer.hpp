@@ -22,6 +22,11 @@ void append_csv_line(std::string& out, const RowResult& r);
 void append_jsonl_line(std::string& out, const RowResult& r);
 // Cells a spreadsheet would run as a formula get a leading apostrophe (CSV only: JSONL is for machines).
 bool needs_formula_guard(std::string_view cell) noexcept;
+// The CSV writer's rule: a formula cell gets the apostrophe, and so does a cell that already starts
+// with one, so that reading strips exactly one and every cell reads back as it was written
+// ("'=x" is written "''=x"; without that, --resume would read it as "=x").
+bool needs_apostrophe(std::string_view cell) noexcept;
+std::string_view strip_apostrophe(std::string_view written) noexcept;  // what --resume reads back
 
 class ReportWriter {
   public:
