@@ -13,6 +13,16 @@
 // file would give. Every row must then keep the stage's promises: rows and lines strictly increasing,
 // a valid row has no error and a body that is well-formed JSON agreeing with the schema, an invalid or
 // duplicate row says why, and the outcome does not depend on how reads fall.
+//
+// Transcoder (read::Transcoder): the input is decoded from an encoding the first byte picks, once in
+// one read and once in tiny reads; the two must agree, and the output is valid UTF-8 once the 0xFF
+// markers of undecodable bytes are taken out.
+//
+// Workbook (read::XlsxReader): the input is read as a whole .xlsx (corrupt zips), and as the sheet XML
+// and the shared strings of a well-formed workbook (hostile XML: DTDs, entities, huge or missing
+// references), under small limits so the bounds on inflation and row size are reached. Nothing may
+// crash or throw; records keep their promises (lines increasing, an error carries no cells, a row
+// stays under the record limit) and the stream ends.
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -20,12 +30,17 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "../tests/read/xlsx_fixture.hpp"
 #include "avara_onboard/read/csv_reader.hpp"
+#include "avara_onboard/read/transcode.hpp"
+#include "avara_onboard/read/xlsx_reader.hpp"
 #include "avara_onboard/report/row_result.hpp"
 #include "avara_onboard/schema/schema.hpp"
 #include "avara_onboard/util/text.hpp"
@@ -278,6 +293,86 @@ void fuzz_validation(const std::uint8_t* data, std::size_t size) {
     }
 }
 
+// Hands out a string in reads of at most `chunk` bytes.
+class ChunkedSource final : public avara::read::ByteSource {
+  public:
+    ChunkedSource(const std::string& data, std::size_t chunk) : data_(data), chunk_(chunk) {}
+    std::size_t read(char* dst, std::size_t len) override {
+        const std::size_t n = std::min({len, chunk_, data_.size() - pos_});
+        std::copy_n(data_.data() + pos_, n, dst);
+        pos_ += n;
+        return n;
+    }
+
+  private:
+    const std::string& data_;
+    std::size_t chunk_;
+    std::size_t pos_ = 0;
+};
+
+std::string transcode_all(const std::string& input, const char* encoding, std::size_t chunk) {
+    auto t = avara::read::Transcoder::open(std::make_unique<ChunkedSource>(input, chunk), encoding);
+    FUZZ_CHECK(t.has_value());
+    std::string out;
+    std::string buf(1 + chunk % 11, '\0');
+    for (std::size_t n; (n = (*t)->read(buf.data(), buf.size())) != 0;)
+        out.append(buf.data(), n);
+    return out;
+}
+
+void fuzz_transcoder(const std::uint8_t* data, std::size_t size) {
+    if (size == 0)
+        return;
+    static constexpr const char* encodings[] = {"UTF-16LE", "UTF-16BE", "WINDOWS-1252",
+                                                "UTF-16",   "UTF-32LE", "ISO-8859-15"};
+    const char* encoding = encodings[data[0] % std::size(encodings)];
+    const std::string input(reinterpret_cast<const char*>(data + 1), size - 1);
+    const auto whole = transcode_all(input, encoding, 1u << 16);
+    FUZZ_CHECK(whole == transcode_all(input, encoding, 1 + size % 5));
+    std::string cleaned;
+    std::copy_if(whole.begin(), whole.end(), std::back_inserter(cleaned), [](char c) { return c != '\xFF'; });
+    FUZZ_CHECK(avara::text::is_valid_utf8(cleaned));
+}
+
+void read_workbook(const std::string& bytes, const std::optional<std::string>& sheet) {
+    avara::read::XlsxLimits limits;
+    limits.max_part_bytes = 1u << 16;
+    limits.max_sheet_bytes = 1u << 16;
+    limits.max_record_bytes = 256;
+    limits.max_columns = 64;
+    auto reader = avara::read::XlsxReader::from_bytes(bytes, "fuzz.xlsx", sheet, limits);
+    if (!reader) {
+        FUZZ_CHECK(!reader.error().message.empty());
+        return;
+    }
+    CsvRecord rec;
+    std::uint64_t last_line = 0;
+    std::size_t records = 0;
+    while ((*reader)->next(rec)) {
+        FUZZ_CHECK(rec.line > last_line);
+        last_line = rec.line;
+        FUZZ_CHECK(!rec.error || rec.cells.empty());
+        FUZZ_CHECK(rec.cells.size() <= limits.max_columns);
+        std::size_t bytes_in_row = 0;
+        for (auto cell : rec.cells)
+            bytes_in_row += cell.size();
+        FUZZ_CHECK(bytes_in_row <= limits.max_record_bytes);
+        FUZZ_CHECK(++records <= (1u << 16));
+    }
+    FUZZ_CHECK(!(*reader)->next(rec));
+}
+
+void fuzz_workbook(const std::uint8_t* data, std::size_t size) {
+    const std::string input(reinterpret_cast<const char*>(data), size);
+    read_workbook(input, std::nullopt);  // a corrupt (or, from the seeds, real) zip
+    // The same bytes as a sheet's rows and as the shared strings of a well-formed workbook.
+    const auto half = size / 2;
+    const std::string rows = input.substr(0, half);
+    const std::string shared = "<sst><si><t>email</t></si>" + input.substr(half) + "</sst>";
+    read_workbook(avara::test::make_workbook({{"S", avara::test::sheet_xml(rows)}, {"T", input}}, shared),
+                  size % 2 == 0 ? std::nullopt : std::optional<std::string>("T"));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -297,5 +392,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     fuzz_validation(data, size);
+    fuzz_transcoder(data, size);
+    fuzz_workbook(data, size);
     return 0;
 }
