@@ -34,6 +34,7 @@
 #include "avara_onboard/report/report_writer.hpp"
 #include "avara_onboard/report/resume_store.hpp"
 #include "avara_onboard/util/text.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 
@@ -44,17 +45,6 @@ using avara::report::PreviousOutcome;
 using avara::report::ResumeStore;
 using avara::report::RowResult;
 using avara::report::Status;
-
-[[noreturn]] void broken(const char* what, int line) {
-    std::fprintf(stderr, "fuzz_resume: invariant broken at line %d: %s\n", line, what);
-    std::abort();
-}
-#define FUZZ_CHECK(cond)             \
-    do {                             \
-        if (!(cond)) {               \
-            broken(#cond, __LINE__); \
-        }                            \
-    } while (false)
 
 struct Paths {
     std::string dir, report, pending, previous;
@@ -148,7 +138,7 @@ void run_raw(FuzzedDataProvider& in) {
     try {
         store = ResumeStore::open(p.report);
     } catch (const AppError& e) {
-        broken(e.what(), __LINE__);  // reading files that exist and are readable is no I/O failure
+        FUZZ_BROKEN(e.what());  // reading files that exist and are readable is no I/O failure
     }
     FUZZ_CHECK(get(p.report) == files[0]);
     if (!*store) {
@@ -335,7 +325,7 @@ void run_structured(FuzzedDataProvider& in) {
         for (std::size_t i = 0; i < 3; ++i)
             named |= sources[i].cut_mid_line() && store.error().message.starts_with(files[i] + ":");
         if (!named)
-            broken(store.error().message.c_str(), __LINE__);
+            FUZZ_BROKEN(store.error().message.c_str());
         return;
     }
     // Every combination of torn lines counted or not is a correct merge; each email must match one.
@@ -370,7 +360,7 @@ void run_structured(FuzzedDataProvider& in) {
                 std::fprintf(stderr, "found: %s user_id '%s' http %u attempts %u\n",
                              std::string(to_string(found->status)).c_str(), found->user_id.c_str(),
                              found->http_status, found->attempts);
-            broken(("merge answers wrongly for " + email).c_str(), __LINE__);
+            FUZZ_BROKEN(("merge answers wrongly for " + email).c_str());
         }
     }
     // No email that no file holds as done.
