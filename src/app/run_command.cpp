@@ -91,6 +91,25 @@ std::string read_api_key(const std::string& path) {
     return key;
 }
 
+// A key must travel in an HTTP header: visible ASCII only. The message names where and what, never the key.
+std::string checked_api_key(std::string key, const std::string& source) {
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        const auto c = static_cast<unsigned char>(key[i]);
+        if (c > 0x20 && c < 0x7f)
+            continue;
+        const char* what = c == '\r'   ? "a carriage return (CR; a file with Windows line endings?)"
+                           : c == '\n' ? "a line feed"
+                           : c == ' '  ? "a space"
+                           : c == '\t' ? "a tab"
+                           : c >= 0x80 ? "a non-ASCII byte"
+                                       : "a control character";
+        throw AppError(ErrorKind::config, "the API key from " + source + " holds " + what + " at position " +
+                                              std::to_string(i + 1) + " of " + std::to_string(key.size()) +
+                                              ": it cannot be sent in an HTTP header; nothing was sent");
+    }
+    return key;
+}
+
 std::string resolve_api_key(const RunOptions& o, const validate::RunSettings& s, const RunContext& context) {
     if (context.api_key)
         return *context.api_key;
@@ -215,7 +234,11 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
     if (!base)
         throw AppError(base.error());
     engine.base = *base;
-    engine.api_key = resolve_api_key(o, s, context);
+    engine.api_key =
+        checked_api_key(resolve_api_key(o, s, context), context.api_key  ? "the caller"
+                                                        : o.api_key_file ? *o.api_key_file
+                                                        : s.api_key_file ? *s.api_key_file
+                                                                         : std::string("AVARA_API_KEY"));
     if (base->is_tls()) {
         auto tls = net::TlsClientContext::create(o.ca_file ? o.ca_file : s.ca_file);
         if (!tls)

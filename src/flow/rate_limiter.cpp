@@ -11,12 +11,21 @@ namespace avara::flow {
 namespace {
 
 using seconds_f = std::chrono::duration<double>;
+using std::chrono::milliseconds;
 
 // Below this an interval would overflow the clock's nanoseconds; no sane limit is that slow.
 constexpr double slowest_rate = 1e-3;
-// The observed rate is a count over at least this long, so the few requests that go out together at
-// the start of a run do not read as thousands per second.
-constexpr seconds_f min_observation{0.1};
+constexpr unsigned hold_after = 3;     // consecutive 429s that hold new requests briefly
+constexpr unsigned halve_after = 4;    // ... that halve the limit
+constexpr unsigned blocked_after = 8;  // ... that mean the key itself is refused
+constexpr milliseconds hold_time{50};
+constexpr milliseconds halving_guard{100};
+constexpr milliseconds first_block_backoff{2000};
+constexpr milliseconds longest_block_backoff{60000};
+constexpr double probe_gain = 1.01;  // growth per quiet window near the known limit
+// After a cut to what a token bucket accepts, its 429 share is about this (the probing above it).
+constexpr double bucket_share_after_cut = 0.01;
+constexpr double noise_test_fall = 0.7;
 
 double seconds(RateLimiter::duration d) noexcept {
     return std::chrono::duration_cast<seconds_f>(d).count();
@@ -33,105 +42,248 @@ RateLimiter::RateLimiter(RateLimiterParams params) : params_(params) {
         throw AppError(ErrorKind::internal,
                        "rate limiter: min_rate must be positive, got " + std::to_string(params_.min_rate));
     }
-    ceiling_ = params_.rate;
-    set_rate(params_.rate);
+    set_limit(0);
 }
 
-void RateLimiter::set_rate(double rate) noexcept {
-    if (rate <= 0) {
-        current_ = 0;
+double RateLimiter::effective() const noexcept {
+    if (limit_ <= 0)
+        return params_.rate;
+    return params_.rate > 0 ? std::min(limit_, params_.rate) : limit_;
+}
+
+double RateLimiter::current_rate() const noexcept {
+    return effective();
+}
+
+void RateLimiter::set_limit(double rate) noexcept {
+    const double floor = params_.rate > 0 ? std::min(params_.min_rate, params_.rate) : params_.min_rate;
+    limit_ = rate <= 0 ? 0 : std::max(rate, floor);
+    const double r = effective();
+    if (r <= 0) {
         interval_ = duration::zero();
         return;
     }
-    current_ = std::max(rate, slowest_rate);
     // Rounded up, so the spacing is never shorter than 1/rate and the window bound holds exactly.
-    // Computed in nanoseconds directly: 1e9 / 10 is exact, 0.1 s scaled by 1e9 need not be.
-    interval_ = std::chrono::ceil<duration>(std::chrono::duration<double, std::nano>(1e9 / current_));
+    interval_ = std::chrono::ceil<duration>(
+        std::chrono::duration<double, std::nano>(1e9 / std::max(r, slowest_rate)));
 }
 
-double RateLimiter::floor_rate() const noexcept {
-    return params_.rate > 0 ? std::min(params_.min_rate, params_.rate) : params_.min_rate;
-}
-
-void RateLimiter::record_grant(time_point slot) noexcept {
-    if (!has_slot_) {
-        first_grant_ = slot;
-        weight_at_ = slot;
-    }
-    if (slot > weight_at_) {
-        weight_ *= std::exp(-seconds(slot - weight_at_));
-        weight_at_ = slot;
-    }
-    weight_ += 1.0;
-}
-
-double RateLimiter::observed_rate(time_point now) const noexcept {
-    if (!has_slot_)
-        return -1.0;
-    const time_point at = std::max(now, weight_at_);
-    const double weight = weight_ * std::exp(-seconds(at - weight_at_));
-    // An exponentially weighted count with a 1 s time constant is a rate per second once it has seen a
-    // full history; early on, dividing by the share of history seen removes the start-up bias.
-    const double seen = std::max(seconds(at - first_grant_), min_observation.count());
+double RateLimiter::recent_send_rate(time_point now) const noexcept {
+    if (grant_weight_ <= 0)
+        return 0;
+    const time_point at = std::max(now, grant_weight_at_);
+    const double weight = grant_weight_ * std::exp(-seconds(at - grant_weight_at_));
+    // An exponentially weighted count with a 1 s time constant; early on, divided by the share of
+    // history seen, with at least 0.1 s so the first few requests do not read as thousands per second.
+    const double seen = std::max(seconds(at - first_grant_), 0.1);
     return weight / (1.0 - std::exp(-seen));
 }
 
-RateLimiter::time_point RateLimiter::acquire(time_point now) {
-    time_point slot = std::max(now, paused_until_);
-    if (has_slot_) {
-        // Never before a slot already handed out, even when unlimited: callers are served in order.
-        slot = std::max(slot, current_ > 0 ? last_slot_ + interval_ : last_slot_);
+Grant RateLimiter::acquire(time_point now) {
+    if (blocked_) {
+        if (probe_out_)
+            return Grant{time_point::max(), generation_, false};
+        probe_out_ = true;
+        return Grant{std::max(now, paused_until_), generation_, true};
     }
-    record_grant(slot);
+    time_point slot = std::max(now, paused_until_);
+    if (has_slot_)
+        slot = std::max(slot, last_slot_ + interval_);  // served in order, even when unlimited
+    if (!has_slot_) {
+        first_grant_ = slot;
+        grant_weight_at_ = slot;
+    }
+    if (slot > grant_weight_at_) {
+        grant_weight_ *= std::exp(-seconds(slot - grant_weight_at_));
+        grant_weight_at_ = slot;
+    }
+    grant_weight_ += 1.0;
+    ++window_grants_;
     last_slot_ = slot;
     has_slot_ = true;
-    return slot;
+    return Grant{slot, generation_, false};
 }
 
-RateLimiter::time_point RateLimiter::admit(time_point now) {
-    if (now >= paused_until_)
-        return now;
-    return acquire(now);
-}
-
-void RateLimiter::on_throttled(time_point now, duration requested_wait) {
-    paused_until_ = std::max(paused_until_, now + std::max(requested_wait, duration::zero()));
-    // Time spent paused is not time the server has been happy with: recovery starts after it.
-    recovering_since_ = std::max(recovering_since_, paused_until_);
-
-    const double floor = floor_rate();
-    if (current_ == 0) {
-        // Unlimited so far: the only measure of what the server tolerates is what we were sending.
-        const double observed = observed_rate(now);
-        const double base = observed > 0 ? observed : floor;
-        ceiling_ = std::max(base, floor);
-        set_rate(std::max(base / 2, floor));
-    } else {
-        if (has_decreased_ && now - last_decrease_ < params_.decrease_guard)
-            return;
-        // Halving the limit, not the observed rate: right after a pause the observed rate is low for
-        // reasons of our own, and a limit above what workers send converges in a few more halvings.
-        set_rate(std::max(current_ / 2, floor));
+Grant RateLimiter::admit(time_point now, Grant held) {
+    if (held.generation != generation_) {
+        if (held.probe && blocked_)
+            probe_out_ = false;  // a probe from an earlier pause gives its token back
+        return acquire(now);
     }
-    has_decreased_ = true;
-    last_decrease_ = now;
+    if (blocked_ && !held.probe)
+        return acquire(now);
+    if (now < paused_until_)
+        return held.probe ? Grant{paused_until_, generation_, true} : acquire(now);
+    if (now < held.at)
+        return held;
+    return Grant{now, generation_, held.probe};
 }
 
-void RateLimiter::on_success(time_point now) {
-    if (current_ == 0 || current_ >= ceiling_ || now <= recovering_since_)
+Wake RateLimiter::on_reply(time_point now, Feedback feedback, duration server_wait) {
+    const bool was_blocked = blocked_;
+    if (feedback == Feedback::throttled) {
+        on_throttled(now, server_wait);
+    } else if (feedback == Feedback::accepted) {
+        on_accepted(now);
+    } else if (blocked_ && now >= paused_until_) {
+        probe_out_ = false;  // the probe got no answer: another caller may probe
+        return Wake::all;
+    }
+    if (!blocked_)
+        count_in_window(now, feedback);
+    return was_blocked && !blocked_ ? Wake::all : Wake::none;
+}
+
+void RateLimiter::on_accepted(time_point now) {
+    consecutive_throttled_ = 0;
+    if (!blocked_)
         return;
-    double next = ceiling_;
-    if (params_.recovery_time > duration::zero()) {
-        next = current_ + ceiling_ * seconds(now - recovering_since_) / seconds(params_.recovery_time);
+    // A probe was accepted: the server takes requests again. Measure afresh from here.
+    blocked_ = false;
+    probe_out_ = false;
+    block_backoff_ = duration::zero();
+    ++generation_;
+    window_open_ = false;
+    (void)now;
+}
+
+void RateLimiter::on_throttled(time_point now, duration server_wait) {
+    ++consecutive_throttled_;
+    if (blocked_) {
+        // A 429 after the pause ended answers the probe: pause again, longer. One from before the
+        // pause (still in flight when it began) only extends it.
+        if (now >= paused_until_) {
+            enter_blocked(now, server_wait);
+        } else {
+            paused_until_ = std::max(paused_until_, now + server_wait);
+        }
+        return;
     }
-    recovering_since_ = now;
-    if (next < ceiling_) {
-        set_rate(next);
-    } else if (params_.rate == 0) {
-        set_rate(0);  // back to unlimited, as configured
+    if (consecutive_throttled_ >= blocked_after) {
+        enter_blocked(now, server_wait);
+        return;
+    }
+    if (consecutive_throttled_ >= halve_after && now - last_halving_ >= halving_guard) {
+        const double sent = recent_send_rate(now);
+        const double base = limit_ > 0 ? std::min(effective(), sent > 0 ? sent : effective()) : sent;
+        set_limit(std::max(base / 2, params_.min_rate));
+        last_halving_ = now;
+    }
+    if (consecutive_throttled_ >= hold_after)
+        paused_until_ = std::max(paused_until_, now + hold_time);
+}
+
+void RateLimiter::enter_blocked(time_point now, duration server_wait) {
+    block_backoff_ = blocked_ ? std::min<duration>(block_backoff_ * 2, longest_block_backoff)
+                              : duration(first_block_backoff);
+    blocked_ = true;
+    probe_out_ = false;
+    ++generation_;
+    paused_until_ = std::max(paused_until_, now + std::max(server_wait, block_backoff_));
+}
+
+void RateLimiter::count_in_window(time_point now, Feedback feedback) {
+    if (feedback == Feedback::none)
+        return;
+    if (!window_open_) {
+        window_open_ = true;
+        window_start_ = now;
+        window_replies_ = 0;
+        window_throttled_ = 0;
+        window_grants_ = 0;
+    }
+    ++window_replies_;
+    if (feedback == Feedback::throttled)
+        ++window_throttled_;
+    const duration age = now - window_start_;
+    if ((age >= params_.window && window_replies_ >= params_.window_replies) || age >= params_.max_window)
+        close_window(now);
+}
+
+void RateLimiter::close_window(time_point now) {
+    window_open_ = false;
+    const double span = std::max(seconds(now - window_start_), 1e-3);
+    const double replies = window_replies_;
+    const double throttled = window_throttled_;
+    const double share = throttled / replies;
+    const double accepted_rate = (replies - throttled) / span;
+    const auto significant = [&](double share_expected) {
+        const double expected = share_expected * replies;
+        return throttled - expected > 2.0 * std::sqrt(expected + 1.0);  // a z-test, z = 2
+    };
+    if (phase_ != Phase::cruise && !settled_) {
+        // Requests granted at the old pace were still going out and coming back: this window does
+        // not show what the cut did. The next one does.
+        settled_ = true;
+        return;
+    }
+    if (!significant(noise_)) {
+        if (phase_ != Phase::cruise && noise_ > 0 && share >= noise_test_fall * share_before_cut_) {
+            // The 429s are back to the noise floor, but no lower: the cut bought nothing. Undo it.
+            known_limit_ = 0;
+            set_limit(limit_before_cut_);
+        }
+        phase_ = Phase::cruise;
+        if (noise_ > 0)
+            noise_ = 0.8 * noise_ + 0.2 * share;  // follows a noise floor that changes, down to none
+        grow(window_grants_ / span, span);
+        return;
+    }
+    const bool fell =
+        share < noise_test_fall * share_before_cut_ || !significant(noise_ + bucket_share_after_cut);
+    switch (phase_) {
+        case Phase::cruise:
+            limit_before_cut_ = limit_;
+            cut(Phase::testing, accepted_rate, accepted_rate, share);
+            return;
+        case Phase::testing:
+            // Still too many: either the cut was too small (a token bucket's burst inflated what it
+            // seemed to accept), or the 429s are noise. Cut below what was accepted, by the 429 share.
+            cut(fell ? Phase::testing : Phase::deeper, fell ? accepted_rate : accepted_rate * (1.0 - share),
+                accepted_rate, share);
+            return;
+        case Phase::deeper:
+            if (!fell) {
+                // Sending less twice did not lower the 429 share: it is noise. Learn it, undo the cuts.
+                noise_ = std::max(noise_, share);
+                phase_ = Phase::cruise;
+                known_limit_ = 0;
+                set_limit(limit_before_cut_);
+                return;
+            }
+            cut(Phase::testing, accepted_rate, accepted_rate, share);
+            return;
+    }
+}
+
+void RateLimiter::cut(Phase next, double limit, double accepted, double share) {
+    // The most the server accepted during this episode of cuts: a bucket's rate, give or take its burst.
+    known_limit_ = phase_ == Phase::cruise ? accepted : std::max(accepted, known_limit_);
+    phase_ = next;
+    settled_ = false;
+    share_before_cut_ = share;
+    set_limit(std::max(limit, params_.min_rate));
+}
+
+void RateLimiter::grow(double sent_rate, double window_seconds) {
+    if (limit_ <= 0)
+        return;
+    const double span = std::min(window_seconds, 1.0);  // gains are per second of window
+    double next = limit_;
+    if (known_limit_ > 0 && limit_ < known_limit_) {
+        next = std::min(limit_ * std::pow(2.0, span), known_limit_);  // back up to what was accepted
+    } else if (known_limit_ > 0 && limit_ < known_limit_ * 1.1) {
+        next = limit_ * std::pow(probe_gain, span);  // probing just above it
     } else {
-        set_rate(ceiling_);
+        known_limit_ = 0;  // 10% past it without a complaint: the server raised its limit
+        next = limit_ * std::pow(2.0, span);
     }
+    next = std::min(next, std::max(2.0 * sent_rate, limit_));  // not far above what is actually sent
+    if (params_.rate > 0 && next >= params_.rate) {
+        set_limit(0);  // back to the ceiling
+        return;
+    }
+    set_limit(next);
 }
 
 }  // namespace avara::flow

@@ -320,8 +320,11 @@ asio::awaitable<TransportResult> HttpConnection::send(HttpRequest request,
             close();
             const bool retry =
                 reused && attempt == 0 && !ex.got_bytes && is_stale_symptom(ex.ec) && Clock::now() < deadline;
-            if (!retry)
-                outcome.emplace(exchange_error(ex, base_, deadline, timeout, body_limit_));
+            if (!retry) {
+                TransportError failed = exchange_error(ex, base_, deadline, timeout, body_limit_);
+                failed.request_sent = ex.wrote;
+                outcome.emplace(std::move(failed));
+            }
         }
     } catch (const std::exception& e) {
         close();
@@ -441,8 +444,14 @@ asio::awaitable<std::optional<TransportError>> HttpConnection::open(Clock::time_
                 co_return make_transport_error(TransportErrorKind::closed, base_,
                                                "cancelled during the TLS handshake");
             }
-            co_return make_transport_error(TransportErrorKind::tls_handshake, base_,
-                                           "TLS handshake failed: " + ec.message());
+            // OpenSSL's own errors (a protocol version or cipher nobody shares, an answer that is not
+            // TLS at all) come back the same on every try; a reset or an early close may not.
+            if (ec.category() == asio::error::get_ssl_category()) {
+                co_return make_transport_error(TransportErrorKind::tls_handshake, base_,
+                                               "TLS handshake failed: " + ec.message());
+            }
+            co_return make_transport_error(TransportErrorKind::closed, base_,
+                                           "connection lost during the TLS handshake: " + ec.message());
         }
     }
     impl_->open = true;

@@ -4,29 +4,34 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
+#include <deque>
+#include <list>
 #include <random>
 #include <vector>
 
 #include "avara_onboard/flow/rate_limiter.hpp"
+#include "avara_onboard/flow/row_lifecycle.hpp"
 #include "avara_onboard/net/http_connection.hpp"
 #include "avara_onboard/net/tls_context.hpp"
 #include "avara_onboard/send/invite_exchange.hpp"
 #include "avara_onboard/util/log.hpp"
+#include "avara_onboard/util/time_format.hpp"
 
 namespace avara::send {
 
 namespace asio = boost::asio;
 using asio::awaitable;
+using flow::Step;
 using report::RowResult;
 using report::Status;
 using steady = std::chrono::steady_clock;
@@ -35,39 +40,48 @@ using wall = std::chrono::system_clock;
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-std::string format_wall_time(wall::time_point t) {
-    const std::time_t tt = wall::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    return buf;
-}
-
-std::string format_duration(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0)
-        return "?";
-    const auto s = static_cast<long long>(seconds + 0.5);
-    char buf[32];
-    if (s >= 3600) {
-        std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s / 60) % 60);
-    } else if (s >= 60) {
-        std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
-    } else {
-        std::snprintf(buf, sizeof buf, "%llds", s);
-    }
-    return buf;
-}
-
-// One request of a row, and what came back of it.
-struct Job {
-    std::uint64_t row = 0;
-    std::uint64_t line = 0;
-    std::string email;
+// A valid row on its way: its state machine and the exact JSON it sends.
+struct Row {
+    flow::RowLifecycle life;
     std::string body;
+    flow::RowAction next;
+};
+using RowPtr = std::unique_ptr<Row>;
+
+// Registers a timer in a list for as long as a wait lasts, so it can be woken (cancelled) from outside;
+// unregisters however the wait ends, including when its coroutine frame is destroyed unresumed.
+class Registered {
+  public:
+    Registered(std::list<asio::steady_timer*>& list, asio::steady_timer& t)
+        : list_(list), it_(list.insert(list.end(), &t)) {}
+    ~Registered() { list_.erase(it_); }
+    Registered(const Registered&) = delete;
+    Registered& operator=(const Registered&) = delete;
+
+  private:
+    std::list<asio::steady_timer*>& list_;
+    std::list<asio::steady_timer*>::iterator it_;
+};
+
+// Likewise for the cancellation signal a stop emits into a wait.
+class StopSlot {
+  public:
+    explicit StopSlot(std::list<asio::cancellation_signal>& list)
+        : list_(list), it_(list.emplace(list.end())) {}
+    ~StopSlot() { list_.erase(it_); }
+    StopSlot(const StopSlot&) = delete;
+    StopSlot& operator=(const StopSlot&) = delete;
+    asio::cancellation_slot slot() { return it_->slot(); }
+
+  private:
+    std::list<asio::cancellation_signal>& list_;
+    std::list<asio::cancellation_signal>::iterator it_;
 };
 }  // namespace
 
+// Member order matters: the io_context is destroyed before everything its coroutines point at (it
+// destroys their frames, and with them the connections and timers each frame owns), and the I/O
+// objects declared after it are destroyed before it.
 struct RunEngine::Impl {
     Impl(EngineConfig cfg, validate::ValidatedRows& rows_in, report::OrderedReport& report_in,
          const report::ResumeStore* resume_in, report::Summary& summary_in)
@@ -78,9 +92,9 @@ struct RunEngine::Impl {
           summary(summary_in),
           policy(config.retry),
           limiter(flow::RateLimiterParams{config.rate, std::min(1.0, config.rate > 0 ? config.rate : 1.0)}),
-          progress_timer(io),
+          rng(std::random_device{}()),
           signals(io),
-          rng(std::random_device{}()) {}
+          progress_timer(io) {}
 
     EngineConfig config;
     validate::ValidatedRows& rows;
@@ -89,23 +103,24 @@ struct RunEngine::Impl {
     report::Summary& summary;
     flow::RetryPolicy policy;
     flow::RateLimiter limiter;
-
-    asio::io_context io;
-    asio::steady_timer progress_timer;  // the progress line's clock
-    asio::signal_set signals;
-    std::vector<std::unique_ptr<asio::steady_timer>> worker_timers;  // cancelled to wake sleepers on stop
-    std::vector<bool> waiting_for_drain;  // workers paused until the ordered report catches up
-    std::vector<std::unique_ptr<net::HttpConnection>> connections;
-
     std::mt19937_64 rng;
-    validate::ValidatedRow row;
+
+    std::list<asio::cancellation_signal> stop_signals;  // one per wait that a stop must cut short
+    std::list<asio::steady_timer*> idle_workers;        // woken when a row is ready or the report drains
+    std::list<asio::steady_timer*> slot_waiters;        // woken when the limiter loosens
+    std::deque<RowPtr> ready;                           // rows whose retry wait is over
+    validate::ValidatedRow row;                         // the roster cursor, shared by the workers
+    std::size_t parked = 0;                             // rows sleeping before a retry
+    unsigned workers_running = 0;
     bool rows_exhausted = false;
     bool stopping = false;
     unsigned signals_seen = 0;
-    unsigned workers_running = 0;
-    unsigned retrying = 0;
     EngineResult result;
     steady::time_point started = steady::now();
+
+    asio::io_context io;
+    asio::signal_set signals;
+    asio::steady_timer progress_timer;
 
     double jitter() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
 
@@ -115,392 +130,364 @@ struct RunEngine::Impl {
         if (stopping)
             return;
         stopping = true;
-        for (auto& t : worker_timers)
+        for (auto& s : stop_signals)
+            s.emit(asio::cancellation_type::terminal);
+    }
+
+    static void wake(std::list<asio::steady_timer*>& timers) {
+        for (auto* t : timers)
             t->cancel();
     }
 
-    void wake_drain_waiters() {
-        for (std::size_t i = 0; i < waiting_for_drain.size(); ++i) {
-            if (waiting_for_drain[i])
-                worker_timers[i]->cancel();
-        }
-    }
-
-    void complete(RowResult r) {
-        summary.add(r.status);
-        report.complete(std::move(r));
-        wake_drain_waiters();
-    }
-
-    void skip(std::uint64_t row_number) {
-        report.skip(row_number);
-        wake_drain_waiters();
-    }
-
-    // Pulls rows until one must be sent; rows that need no request are reported on the way.
-    awaitable<std::optional<Job>> next_job(std::size_t worker_index) {
-        unsigned handled_without_yield = 0;
-        for (;;) {
-            // A long stretch of rows that need no request (invalid, duplicate, already done) must not
-            // starve the signal handler and the progress line: let them run now and then. Only here,
-            // before a row is read, since `row` is shared by the workers.
-            if (++handled_without_yield == 512) {
-                handled_without_yield = 0;
-                co_await asio::post(io, asio::use_awaitable);
-            }
-            if (stopping || rows_exhausted)
-                co_return std::nullopt;
-            if (report.buffered() >= config.max_out_of_order) {
-                // Memory stays flat: wait until the slow row that holds the others back is done.
-                auto& timer = *worker_timers[worker_index];
-                timer.expires_at(steady::time_point::max());
-                waiting_for_drain[worker_index] = true;
-                auto [ec] = co_await timer.async_wait(use_tuple);
-                (void)ec;
-                waiting_for_drain[worker_index] = false;
-                continue;
-            }
-            if (!rows.next(row)) {
-                rows_exhausted = true;
-                co_return std::nullopt;
-            }
-            if (row.status != Status::valid) {
-                RowResult r;
-                r.row = row.row;
-                r.line = row.line;
-                r.email = row.email;
-                r.status = row.status;
-                r.error = row.error;
-                complete(std::move(r));
-                continue;
-            }
-            if (resume != nullptr) {
-                if (auto previous = resume->find(row.email)) {
-                    RowResult r;
-                    r.row = row.row;
-                    r.line = row.line;
-                    r.email = row.email;
-                    r.status = previous->status;
-                    r.http_status = previous->http_status;
-                    r.user_id = previous->user_id;
-                    r.attempts = previous->attempts;
-                    ++result.skipped_by_resume;
-                    complete(std::move(r));
-                    continue;
-                }
-            }
-            Job job;
-            job.row = row.row;
-            job.line = row.line;
-            job.email = row.email;
-            row.invite.append_json(job.body);
-            co_return job;
-        }
-    }
-
-    // Waits for the rate limiter's slot; false when the run stopped meanwhile.
-    awaitable<bool> wait_for_slot(asio::steady_timer& timer) {
-        auto slot = limiter.acquire(steady::now());
-        for (;;) {
-            if (stopping)
-                co_return false;
-            auto now = steady::now();
-            if (slot > now) {
-                timer.expires_at(slot);
-                auto [ec] = co_await timer.async_wait(use_tuple);
-                (void)ec;
-                if (stopping)
-                    co_return false;
-                now = steady::now();
-            }
-            slot = limiter.admit(now);
-            if (slot <= now)
-                co_return true;
-        }
-    }
-
-    awaitable<bool> sleep_for(asio::steady_timer& timer, std::chrono::milliseconds delay) {
-        timer.expires_after(delay);
-        auto [ec] = co_await timer.async_wait(use_tuple);
+    // Sleeps until `at`, or until stop() or a wake-up cancels the wait. False once the run is stopping.
+    awaitable<bool> wait_until(asio::steady_timer& timer, steady::time_point at) {
+        if (stopping)
+            co_return false;
+        StopSlot stop_slot(stop_signals);
+        timer.expires_at(at);
+        auto [ec] = co_await timer.async_wait(asio::bind_cancellation_slot(stop_slot.slot(), use_tuple));
         (void)ec;
         co_return !stopping;
     }
 
-    // The id of a user that already exists (after a 409). Best effort: one request.
-    awaitable<std::string> look_up_user_id(net::HttpConnection& conn, asio::steady_timer& timer,
-                                           std::string email, std::string& note) {
-        const bool may_send = co_await wait_for_slot(timer);
-        if (!may_send) {
-            note = "user id not looked up: the run stopped";
-            co_return std::string{};
+    // The rate limiter's go-ahead; false when the run stopped meanwhile.
+    awaitable<bool> take_slot(asio::steady_timer& timer) {
+        flow::Grant grant = limiter.acquire(steady::now());
+        for (;;) {
+            if (grant.at > steady::now()) {
+                Registered waiting(slot_waiters, timer);
+                const bool go_on = co_await wait_until(timer, grant.at);
+                if (!go_on)
+                    co_return false;
+            }
+            if (stopping)
+                co_return false;
+            const auto now = steady::now();
+            grant = limiter.admit(now, grant);
+            if (grant.at == now)
+                co_return true;
         }
-        ++result.requests;
-        auto reply = co_await conn.send(lookup_request(email, config.api_key), config.timeout);
-        if (!reply) {
-            note = "user id lookup failed: " + reply.error().message;
-            co_return std::string{};
-        }
-        if (reply->status == 429)
-            limiter.on_throttled(steady::now(), std::chrono::seconds(1));
-        if (reply->status / 100 != 2) {
-            note = "user id lookup failed: " + server_message(reply->status, reply->body);
-            co_return std::string{};
-        }
-        limiter.on_success(steady::now());
-        auto id = user_id_from_lookup(reply->body, email);
-        if (!id) {
-            note = "user id lookup found no user with this email";
-            co_return std::string{};
-        }
-        co_return *id;
     }
 
-    awaitable<void> process(net::HttpConnection& conn, asio::steady_timer& timer, Job job) {
+    void settle(Row& r) {
+        if (r.life.abort())
+            stop(*r.life.abort());
+        if (r.life.settlement() == flow::Settlement::leave_for_resume) {
+            report.skip(r.life.result().row);
+        } else {
+            summary.add(r.life.result().status);
+            report.complete(std::move(r.life.result()));
+        }
+        wake(idle_workers);
+    }
+
+    void settle_unsent(const validate::ValidatedRow& v, Status status, std::string error) {
         RowResult r;
-        r.row = job.row;
-        r.line = job.line;
-        r.email = job.email;
-        flow::RowRetry attempts(policy);
-        std::string last_problem;
+        r.row = v.row;
+        r.line = v.line;
+        r.email = v.email;
+        r.status = status;
+        r.error = std::move(error);
+        summary.add(status);
+        report.complete(std::move(r));
+    }
+
+    // A row that needs no request: reported at once. True when it was one.
+    bool settle_without_request(const validate::ValidatedRow& v) {
+        if (v.status != Status::valid) {
+            settle_unsent(v, v.status, v.error);
+            return true;
+        }
+        if (resume == nullptr)
+            return false;
+        auto previous = resume->find(v.email);
+        if (!previous)
+            return false;
+        RowResult r;
+        r.row = v.row;
+        r.line = v.line;
+        r.email = v.email;
+        r.status = previous->status;
+        r.http_status = previous->http_status;
+        r.user_id = previous->user_id;
+        r.attempts = previous->attempts;
+        ++result.skipped_by_resume;
+        summary.add(r.status);
+        report.complete(std::move(r));
+        return true;
+    }
+
+    // The next row a worker should carry: a retry whose wait is over first, then the roster's next
+    // valid row. Null when the worker may end.
+    awaitable<RowPtr> next_row(asio::steady_timer& timer) {
+        unsigned handled_without_yield = 0;
         for (;;) {
-            const bool may_send = co_await wait_for_slot(timer);
-            if (!may_send) {
-                if (attempts.attempts() == 0) {
-                    skip(job.row);  // never sent: --resume will send it
-                } else {
-                    r.status = Status::failed;
-                    r.attempts = static_cast<unsigned>(attempts.attempts());
-                    r.error = last_problem + "; the run stopped before the next retry";
-                    complete(std::move(r));
-                }
-                co_return;
+            if (!ready.empty()) {
+                RowPtr r = std::move(ready.front());
+                ready.pop_front();
+                co_return r;
             }
-            ++result.requests;
-            auto reply =
-                co_await conn.send(invite_request(job.body, job.email, config.api_key), config.timeout);
-
-            flow::AttemptOutcome outcome = flow::TransportFailure{};
-            if (!reply) {
-                const auto& error = reply.error();
-                if (error.kind == net::TransportErrorKind::certificate) {
-                    --result.requests;  // the handshake failed: no request left this machine
-                    stop(make_error(ErrorKind::tls, "TLS certificate verification failed: " + error.message +
-                                                        " (pass the server's CA with --ca-file)"));
-                    if (attempts.attempts() == 0) {
-                        skip(job.row);
-                    } else {
-                        r.status = Status::failed;
-                        r.attempts = static_cast<unsigned>(attempts.attempts());
-                        r.error = "TLS certificate verification failed";
-                        complete(std::move(r));
-                    }
-                    co_return;
-                }
-                last_problem = error.message;
-            } else {
-                last_problem = server_message(reply->status, reply->body);
-                r.http_status = reply->status;
-                outcome = flow::HttpReply{static_cast<int>(reply->status),
-                                          reply->header("x-should-retry").value_or(std::string_view{}),
-                                          reply->header("retry-after-ms").value_or(std::string_view{}),
-                                          reply->header("retry-after").value_or(std::string_view{})};
-            }
-            const auto decision = attempts.on_outcome(outcome, wall::now(), jitter());
-            if (decision.throttled) {
-                limiter.on_throttled(steady::now(), decision.delay);
-            } else if (reply) {
-                limiter.on_success(steady::now());
-            }
-            r.attempts = static_cast<unsigned>(attempts.attempts());
-
-            switch (decision.action) {
-                case flow::Action::invited: {
-                    r.status = Status::invited;
-                    if (auto id = user_id_from_invite(reply->body)) {
-                        r.user_id = std::move(*id);
-                    } else {
-                        r.error = "the server's reply held no userId";
-                    }
-                    break;
-                }
-                case flow::Action::exists: {
-                    r.status = Status::exists;
-                    std::string note;
-                    r.user_id = co_await look_up_user_id(conn, timer, job.email, note);
-                    r.error = note;
-                    break;
-                }
-                case flow::Action::rejected:
-                    r.status = Status::rejected;
-                    r.error = last_problem;
-                    break;
-                case flow::Action::abort_auth:
-                    r.status = Status::failed;
-                    r.error = "authentication refused (" + last_problem + "); fix the key, then --resume";
-                    stop(make_error(ErrorKind::auth, "the server refused the API key (" + last_problem +
-                                                         "); no new requests were started"));
-                    break;
-                case flow::Action::give_up:
-                    r.status = Status::failed;
-                    r.error = last_problem + " (gave up after " + std::to_string(r.attempts) +
-                              (r.attempts == 1 ? " attempt)" : " attempts)");
-                    break;
-                case flow::Action::abort_wait: {
-                    r.status = Status::failed;
-                    const auto when = format_wall_time(decision.resume_at);
-                    r.error = last_problem + "; the server asked to wait until " + when;
-                    stop(
-                        make_error(ErrorKind::interrupted,
-                                   "the server asked for a pause of " +
-                                       format_duration(static_cast<double>(decision.delay.count()) / 1000.0) +
-                                       ", longer than --max-wait; it will accept requests again at " + when +
-                                       "; then run again with --resume"));
-                    break;
-                }
-                case flow::Action::retry: {
-                    ++result.retries;
-                    ++retrying;
-                    log::debug("row " + std::to_string(job.row) + ": " + last_problem + "; retry in " +
-                               std::to_string(decision.delay.count()) + " ms");
-                    const bool go_on = co_await sleep_for(timer, decision.delay);
-                    --retrying;
-                    if (!go_on) {
-                        r.status = Status::failed;
-                        r.error = last_problem + "; the run stopped before the next retry";
-                        complete(std::move(r));
-                        co_return;
-                    }
+            if (stopping || (rows_exhausted && parked == 0))
+                co_return nullptr;
+            if (!rows_exhausted && report.buffered() < config.max_out_of_order) {
+                // A long stretch of rows that need no request must not starve signals and progress.
+                if (++handled_without_yield == 512) {
+                    handled_without_yield = 0;
+                    co_await asio::post(io, asio::use_awaitable);
                     continue;
                 }
+                if (!rows.next(row)) {
+                    rows_exhausted = true;
+                    wake(idle_workers);
+                    continue;
+                }
+                if (settle_without_request(row))
+                    continue;
+                auto fresh = std::make_unique<Row>(
+                    Row{flow::RowLifecycle(policy, row.row, row.line, row.email), std::string{}, {}});
+                row.invite.append_json(fresh->body);
+                fresh->next = fresh->life.start();
+                co_return fresh;
             }
-            complete(std::move(r));
-            co_return;
+            // Wait for a retry to come due, or for the slow row that holds the report back.
+            Registered idle(idle_workers, timer);
+            const bool go_on = co_await wait_until(timer, steady::time_point::max());
+            (void)go_on;
         }
     }
 
-    awaitable<void> worker(std::size_t index) {
-        auto& conn = *connections[index];
-        auto& timer = *worker_timers[index];
-        for (;;) {
-            auto job = co_await next_job(index);
-            if (!job)
-                break;
-            co_await process(conn, timer, std::move(*job));
+    // One request of the row on this worker's connection, and what the row makes of its outcome.
+    awaitable<flow::RowAction> exchange(net::HttpConnection& conn, Row& r) {
+        const bool invite = r.next.step == Step::send_invite;
+        net::HttpRequest request = invite ? invite_request(r.body, r.life.email(), config.api_key)
+                                          : lookup_request(r.life.email(), config.api_key);
+        auto reply = co_await conn.send(std::move(request), config.timeout);
+        flow::RequestOutcome outcome;
+        if (!reply) {
+            const auto& e = reply.error();
+            outcome.left_machine = e.request_sent;
+            if (e.kind == net::TransportErrorKind::certificate)
+                outcome.tls_failure = flow::TlsFailure::certificate;
+            if (e.kind == net::TransportErrorKind::tls_handshake)
+                outcome.tls_failure = flow::TlsFailure::protocol;
+            outcome.problem = e.message;
+        } else {
+            outcome.attempt = flow::HttpReply{static_cast<int>(reply->status),
+                                              reply->header("x-should-retry").value_or(std::string_view{}),
+                                              reply->header("retry-after-ms").value_or(std::string_view{}),
+                                              reply->header("retry-after").value_or(std::string_view{})};
+            if (reply->status / 100 == 2) {
+                outcome.user_id = invite ? user_id_from_invite(reply->body)
+                                         : user_id_from_lookup(reply->body, r.life.email());
+            } else {
+                outcome.problem = server_message(reply->status, reply->body);
+            }
+            if (reply->status == 429)
+                ++result.throttled;
         }
+        if (outcome.left_machine)
+            ++result.requests;
+        // `outcome` holds views into `reply`: it is consumed here, while `reply` lives.
+        flow::RowAction next = r.life.on_reply(outcome, wall::now(), jitter());
+        if (limiter.on_reply(steady::now(), next.feedback, next.server_wait) == flow::Wake::all)
+            wake(slot_waiters);
+        co_return next;
+    }
+
+    awaitable<void> sleep_then_requeue(RowPtr r, std::chrono::milliseconds delay) {
+        asio::steady_timer timer(io);
+        const bool go_on = co_await wait_until(timer, steady::now() + delay);
+        --parked;
+        r->next = go_on ? r->life.on_wait_over() : r->life.on_stop();
+        if (r->next.step == Step::finish) {
+            settle(*r);
+        } else {
+            ready.push_back(std::move(r));
+        }
+        wake(idle_workers);
+    }
+
+    // Waits for a retry holding no request slot: the worker moves on to the next row meanwhile.
+    void park(RowPtr r, std::chrono::milliseconds delay) {
+        ++result.retries;
+        log::debug("row " + std::to_string(r->life.result().row) + ": " + r->life.last_problem() +
+                   "; retry in " + std::to_string(delay.count()) + " ms");
+        ++parked;
+        asio::co_spawn(io, sleep_then_requeue(std::move(r), delay),
+                       [this](std::exception_ptr e) { on_done(e); });
+    }
+
+    // Carries a row's actions out until it finishes or parks.
+    awaitable<void> drive(net::HttpConnection& conn, asio::steady_timer& timer, RowPtr r) {
+        for (;;) {
+            switch (r->next.step) {
+                case Step::acquire_slot: {
+                    const bool go = co_await take_slot(timer);
+                    r->next = go ? r->life.on_slot() : r->life.on_stop();
+                    break;
+                }
+                case Step::send_invite:
+                case Step::send_lookup: {
+                    flow::RowAction next = co_await exchange(conn, *r);
+                    r->next = next;
+                    break;
+                }
+                case Step::wait:
+                    if (stopping) {
+                        r->next = r->life.on_stop();
+                        break;
+                    }
+                    {
+                        const auto delay = r->next.delay;
+                        park(std::move(r), delay);
+                        co_return;
+                    }
+                case Step::finish:
+                    settle(*r);
+                    co_return;
+            }
+        }
+    }
+
+    awaitable<void> worker() {
+        net::HttpConnection conn(io.get_executor(), config.tls, config.base);
+        asio::steady_timer timer(io);
+        for (;;) {
+            RowPtr r = co_await next_row(timer);
+            if (!r)
+                break;
+            co_await drive(conn, timer, std::move(r));
+        }
+        result.connections_opened += conn.connections_opened();
         conn.close();
     }
 
-    std::string progress_line() const {
-        const double elapsed = std::chrono::duration<double>(steady::now() - started).count();
-        const double rate = elapsed > 0 ? static_cast<double>(summary.rows()) / elapsed : 0;
-        // "1200 rows: 1150 invited, 50 invalid", then where we are and how fast.
-        std::string line = summary.counts_line();
-        if (auto total = rows.total_bytes(); total && *total > 0) {
-            const double fraction = static_cast<double>(rows.bytes_consumed()) / static_cast<double>(*total);
-            char pct[16];
-            std::snprintf(pct, sizeof pct, "; %.0f%% read", std::min(100.0, fraction * 100.0));
-            line += pct;
-            if (fraction > 0.001 && fraction < 1.0)
-                line += ", ETA " + format_duration(elapsed / fraction - elapsed);
-        }
-        char r[48];
-        std::snprintf(r, sizeof r, ", %.1f rows/s", rate);
-        line += r;
-        if (retrying > 0)
-            line += ", " + std::to_string(retrying) + " waiting to retry";
-        if (limiter.current_rate() > 0 && limiter.current_rate() < limiter.configured_rate()) {
-            char slowed[64];
-            std::snprintf(slowed, sizeof slowed, ", slowed to %.1f req/s by the server",
-                          limiter.current_rate());
-            line += slowed;
-        }
-        return line;
-    }
-
-    void print_progress(bool final_line) {
-        if (config.progress == ProgressMode::none)
+    // Every completion handler: an escaped exception is logged and stops the run (exit 3), never lost.
+    void on_done(std::exception_ptr error) {
+        if (!error)
             return;
-        if (config.progress == ProgressMode::live) {
-            std::string out = "\r" + progress_line() + "\x1b[K";
-            if (final_line)
-                out += "\n";
-            std::fwrite(out.data(), 1, out.size(), stderr);
-            std::fflush(stderr);
-        } else if (!final_line) {
-            log::info("progress: " + progress_line());
+        try {
+            std::rethrow_exception(error);
+        } catch (const AppError& e) {
+            stop(Error{e.kind(), e.what()});
+        } catch (const std::exception& e) {
+            log::error(std::string("internal error: ") + e.what());
+            stop(make_error(ErrorKind::internal, std::string("internal error: ") + e.what()));
+        } catch (...) {
+            log::error("internal error: an unknown exception");
+            stop(make_error(ErrorKind::internal, "internal error: an unknown exception"));
         }
     }
 
-    awaitable<void> progress_loop() {
-        for (;;) {
-            progress_timer.expires_after(config.progress_interval);
-            auto [ec] = co_await progress_timer.async_wait(use_tuple);
-            if (ec || workers_running == 0)
-                co_return;
-            print_progress(false);
+    void on_worker_done(std::exception_ptr error) {
+        on_done(error);
+        if (--workers_running == 0) {
+            boost::system::error_code ignored;
+            signals.cancel(ignored);
+            progress_timer.cancel();
         }
     }
 
-    void on_signal(const boost::system::error_code& ec, int signal_number) {
-        if (ec)
-            return;
-        if (++signals_seen >= 2) {
-            // The report is flushed row by row and out-of-order rows sit in the journal: nothing is lost.
-            static const char msg[] =
-                "\navara-onboard: second signal: exiting now; run again with --resume\n";
-            (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
-            std::_Exit(3);
-        }
-        log::warning(std::string(signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
-                     ": finishing the requests in flight, then stopping (send it again to exit at once)");
-        stop(make_error(ErrorKind::interrupted, "interrupted; run again with --resume to continue"));
-        signals.async_wait([this](const boost::system::error_code& e, int n) { on_signal(e, n); });
-    }
-
-    EngineResult run() {
-        const unsigned n = std::max(1u, config.concurrency);
-        for (unsigned i = 0; i < n; ++i) {
-            worker_timers.push_back(std::make_unique<asio::steady_timer>(io));
-            waiting_for_drain.push_back(false);
-            connections.push_back(
-                std::make_unique<net::HttpConnection>(io.get_executor(), config.tls, config.base));
-        }
-        if (config.handle_signals) {
-            signals.add(SIGINT);
-            signals.add(SIGTERM);
-            signals.async_wait([this](const boost::system::error_code& e, int sig) { on_signal(e, sig); });
-        }
-        workers_running = n;
-        for (unsigned i = 0; i < n; ++i) {
-            asio::co_spawn(io, worker(i), [this](std::exception_ptr error) {
-                if (error) {
-                    try {
-                        std::rethrow_exception(error);
-                    } catch (const AppError& e) {
-                        stop(Error{e.kind(), e.what()});
-                    } catch (const std::exception& e) {
-                        stop(make_error(ErrorKind::internal, std::string("unexpected: ") + e.what()));
-                    }
-                }
-                if (--workers_running == 0) {
-                    boost::system::error_code ignored;
-                    signals.cancel(ignored);
-                    progress_timer.cancel();
-                }
-            });
-        }
-        if (config.progress != ProgressMode::none) {
-            log::set_live_line(config.progress == ProgressMode::live);
-            asio::co_spawn(io, progress_loop(), [](std::exception_ptr) {});
-        }
-        io.run();
-        print_progress(true);
-        log::set_live_line(false);
-        for (auto& c : connections)
-            result.connections_opened += c->connections_opened();
-        return result;
-    }
+    std::string progress_line() const;
+    void print_progress(bool final_line);
+    awaitable<void> progress_loop();
+    void on_signal(const boost::system::error_code& ec, int signal_number);
+    EngineResult run();
 };
+
+std::string RunEngine::Impl::progress_line() const {
+    const double elapsed = std::chrono::duration<double>(steady::now() - started).count();
+    const double rate = elapsed > 0 ? static_cast<double>(summary.rows()) / elapsed : 0;
+    // "1200 rows: 1150 invited, 50 invalid", then where we are and how fast.
+    std::string line = summary.counts_line();
+    if (auto total = rows.total_bytes(); total && *total > 0) {
+        const double fraction = static_cast<double>(rows.bytes_consumed()) / static_cast<double>(*total);
+        char pct[16];
+        std::snprintf(pct, sizeof pct, "; %.0f%% read", std::min(100.0, fraction * 100.0));
+        line += pct;
+        if (fraction > 0.001 && fraction < 1.0)
+            line += ", ETA " + text::format_duration(elapsed / fraction - elapsed);
+    }
+    char r[48];
+    std::snprintf(r, sizeof r, ", %.1f rows/s", rate);
+    line += r;
+    if (parked > 0)
+        line += ", " + std::to_string(parked) + " waiting to retry";
+    if (limiter.blocked()) {
+        line += ", the server refuses requests: probing";
+    } else if (limiter.current_rate() > 0 && limiter.current_rate() < limiter.configured_rate() - 1e-9) {
+        char slowed[64];
+        std::snprintf(slowed, sizeof slowed, ", paced at %.1f req/s for the server", limiter.current_rate());
+        line += slowed;
+    } else if (limiter.current_rate() > 0 && limiter.configured_rate() == 0) {
+        char slowed[64];
+        std::snprintf(slowed, sizeof slowed, ", paced at %.1f req/s for the server", limiter.current_rate());
+        line += slowed;
+    }
+    return line;
+}
+
+void RunEngine::Impl::print_progress(bool final_line) {
+    if (config.progress == ProgressMode::none)
+        return;
+    if (config.progress == ProgressMode::live) {
+        std::string out = "\r" + progress_line() + "\x1b[K";
+        if (final_line)
+            out += "\n";
+        std::fwrite(out.data(), 1, out.size(), stderr);
+        std::fflush(stderr);
+    } else if (!final_line) {
+        log::info("progress: " + progress_line());
+    }
+}
+
+awaitable<void> RunEngine::Impl::progress_loop() {
+    for (;;) {
+        progress_timer.expires_after(config.progress_interval);
+        auto [ec] = co_await progress_timer.async_wait(use_tuple);
+        if (ec || workers_running == 0)
+            co_return;
+        print_progress(false);
+    }
+}
+
+void RunEngine::Impl::on_signal(const boost::system::error_code& ec, int signal_number) {
+    if (ec)
+        return;
+    if (++signals_seen >= 2) {
+        // The report is flushed row by row and out-of-order rows sit in the journal: nothing is lost.
+        static const char msg[] = "\navara-onboard: second signal: exiting now; run again with --resume\n";
+        (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+        std::_Exit(3);
+    }
+    log::warning(std::string(signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
+                 ": stopping; requests in flight get at most --timeout (send it again to exit at once)");
+    stop(make_error(ErrorKind::interrupted, "interrupted; run again with --resume to continue"));
+    signals.async_wait([this](const boost::system::error_code& e, int n) { on_signal(e, n); });
+}
+
+EngineResult RunEngine::Impl::run() {
+    const unsigned n = std::max(1u, config.concurrency);
+    if (config.handle_signals) {
+        signals.add(SIGINT);
+        signals.add(SIGTERM);
+        signals.async_wait([this](const boost::system::error_code& e, int sig) { on_signal(e, sig); });
+    }
+    workers_running = n;
+    for (unsigned i = 0; i < n; ++i)
+        asio::co_spawn(io, worker(), [this](std::exception_ptr e) { on_worker_done(e); });
+    if (config.progress != ProgressMode::none) {
+        log::set_live_line(config.progress == ProgressMode::live);
+        asio::co_spawn(io, progress_loop(), [this](std::exception_ptr e) {
+            if (e)
+                log::warning("the progress line stopped after an error; the run goes on");
+        });
+    }
+    io.run();
+    print_progress(true);
+    log::set_live_line(false);
+    return result;
+}
 
 RunEngine::RunEngine(EngineConfig config, validate::ValidatedRows& rows, report::OrderedReport& report,
                      const report::ResumeStore* resume, report::Summary& summary)

@@ -426,11 +426,14 @@ TEST_CASE("net::HttpConnection speaks plain HTTP when the base URL says http") {
     REQUIRE_MESSAGE(again.has_value(), describe(again));
     CHECK(conn.connections_opened() == 1);
 
-    SUBCASE("TLS against a plain server fails the handshake") {
+    SUBCASE("TLS against a plain server that resets the connection: a transport failure, retried") {
         net::HttpConnection tls(ioc.get_executor(), trusting_test_ca(), local_url(server.port()));
         auto h = test::run_sync(ioc, tls.send(get("/v1/x"), 10s));
         REQUIRE(h.has_error());
-        CHECK_MESSAGE(h.error().kind == TransportErrorKind::tls_handshake, describe(h));
+        // This server drops the connection on the ClientHello rather than answering it; one that
+        // answers in plain HTTP is an OpenSSL error (tls_handshake), tested end to end in the app tests.
+        CHECK_MESSAGE(h.error().kind == TransportErrorKind::closed, describe(h));
+        CHECK_FALSE(h.error().request_sent);  // the request never left: it is not counted
     }
 }
 

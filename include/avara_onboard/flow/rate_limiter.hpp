@@ -1,43 +1,74 @@
 #pragma once
-// The one rate limiter shared by every worker and every retry of a run: pure logic, no timer and no
-// clock (the caller passes "now" and sleeps itself), so tests step it on fake time.
+// The one request budget of a run, shared by every invite, retry and lookup: pure logic with no timer
+// and no clock (the caller passes "now" and sleeps itself), so tests step it on fake time and simulate
+// servers against it.
 //
-// Smooth, not bursty: virtual scheduling (GCRA) with a burst of 1. Each `acquire` reserves the next
-// free slot, at least 1/rate after the previous one, so over any window of length T at most
-// floor(T * rate) + 1 requests start. Slots are handed out in call order; only a 429 that pauses the
-// run sends callers whose slot fell inside the pause for a new one (`admit`), again in order.
+// Pacing. Virtual scheduling (GCRA) with a burst of 1: each grant is at least 1/rate after the previous
+// one, so over any window of length T at most floor(T * rate) + 1 requests start. `--rate` is a hard
+// ceiling that the adaptive limit below never exceeds.
 //
-// A 429 pauses everyone (no slot before the end of the requested wait) and halves the rate (additive
-// increase, multiplicative decrease, like TCP): the rate then climbs back linearly with the time that
-// passes while responses succeed, and never above the configured rate. With rate 0 (unlimited) the
-// first 429 switches to a limit derived from the observed send rate, and the limiter returns to
-// unlimited once it has climbed back to that observed rate.
+// Why not simply cut the rate on every 429 (AIMD, or the AWS SDKs' CUBIC with beta 0.7)? Because two
+// servers can both answer 5% of requests 429:
+//   - a token bucket does so because we send 5% too fast: slowing down removes the 429s;
+//   - a noisy gateway does so at any rate: slowing down only loses throughput.
+// The 429 share alone cannot tell them apart; what the 429 share does when the sending rate changes
+// can. So the limiter keeps three layers:
+//   1. Windows (>= 1 s and >= 20 replies). A window with significantly more 429s than the learned noise
+//      share (a z-test, z = 2) cuts the limit to the accepted rate of that window plus 1% (for a token
+//      bucket that is its rate: BBR's "pace at what was delivered"), and remembers the 429 share it saw.
+//      If the next window's share did not fall to 70% of it, slowing down did not help: the 429s are
+//      noise, their share is learned as the noise floor and the limit goes back to where it was. If it
+//      fell, the limit was real and is kept as the known limit.
+//   2. Windows without excess 429s raise the limit: by 2% near the known limit (probing above it, as
+//      BBR does, so a server that raised its limit is found again: no ceiling frozen at a first
+//      estimate), doubling when far from it; never above twice what was sent, and never above --rate.
+//   3. Fast reflexes between windows. 3 consecutive 429s hold every new request for 50 ms (the
+//      replies still in flight come back meanwhile); 4 halve the limit (at most once per 100 ms), so a
+//      flood stops within a few round trips; 8 mean the server refuses nearly everything (the key itself
+//      is throttled): the whole run pauses for the requested wait (at least 2 s, doubling while it goes
+//      on, at most 60 s) and then sends one probe request at a time until one is accepted.
+// Noise at 5% makes 3 consecutive 429s once in 8,000 replies and 4 once in 160,000, so the reflexes
+// cost a noisy server almost nothing.
 //
 // The I/O shell, per request (one io_context thread, so no locking):
-//     auto slot = limiter.acquire(clock::now());
+//     Grant g = limiter.acquire(clock::now());
 //     for (;;) {
-//         co_await sleep_until(slot);
-//         const auto t = clock::now();
-//         slot = limiter.admit(t);
-//         if (slot == t) break;  // else a 429 paused the run meanwhile: wait for the new slot
+//         co_await sleep_until(g.at);               // woken early when on_reply says Wake::all
+//         g = limiter.admit(clock::now(), g);
+//         if (g.at == clock::now_used_above) break; // else the run was paused meanwhile: wait again
 //     }
-//     ...send...
-//     on a 429: limiter.on_throttled(clock::now(), decision.delay);
-//     on any other answer: limiter.on_success(clock::now());
+//     ...send..., then limiter.on_reply(clock::now(), feedback, server_wait)
 #include <chrono>
+#include <cstdint>
 
 namespace avara::flow {
 
+// What the limiter learns from one request's end.
+enum class Feedback {
+    none,      // no answer came back (a transport failure)
+    accepted,  // any answer but a 429
+    throttled  // a 429
+};
+
 struct RateLimiterParams {
-    double rate = 10.0;     // configured requests per second; 0 = unlimited
-    double min_rate = 1.0;  // the floor a 429 can lower the rate to (never above a configured rate)
-    // After a 429 the rate climbs linearly, from 0 to its ceiling in this long (half of it from a
-    // halved rate); only time after the pause, up to the latest success, counts.
-    std::chrono::steady_clock::duration recovery_time = std::chrono::seconds(20);
-    // 429s arriving within this long of the last decrease extend the pause but do not lower the rate
-    // again: requests already in flight when the server started refusing should cost one halving, not
-    // one each.
-    std::chrono::steady_clock::duration decrease_guard = std::chrono::seconds(1);
+    double rate = 10.0;     // the hard ceiling, requests per second; 0 = none
+    double min_rate = 1.0;  // the floor a cut can lower the limit to (never above a ceiling)
+    std::chrono::steady_clock::duration window = std::chrono::milliseconds(250);
+    std::uint32_t window_replies = 80;  // a window closes once it is this long and has this many replies
+    std::chrono::steady_clock::duration max_window = std::chrono::seconds(3);  // or once it is this long
+};
+
+// A granted slot. `generation` lets admit() tell a slot granted before the run paused (or before a probe
+// was accepted) from a current one.
+struct Grant {
+    std::chrono::steady_clock::time_point at{};
+    std::uint64_t generation = 0;
+    bool probe = false;  // the one request allowed while the server refuses nearly everything
+};
+
+enum class Wake {
+    none,  // nothing for waiters to do
+    all    // the limit loosened (a probe was accepted): waiting callers should call admit() now
 };
 
 class RateLimiter {
@@ -46,51 +77,73 @@ class RateLimiter {
     using time_point = clock::time_point;
     using duration = clock::duration;
 
-    // Throws AppError (internal) on a negative or non-finite rate, or a min_rate that is not
-    // positive: the CLI validates flags, so reaching here with one is a bug.
+    // Throws AppError (internal) on a negative or non-finite rate, or a min_rate that is not positive:
+    // the CLI validates flags, so reaching here with one is a bug.
     explicit RateLimiter(RateLimiterParams params);
 
-    // Reserves the next slot and returns when the caller may send: `now`, or later.
-    time_point acquire(time_point now);
+    // Reserves the next slot: when the caller may send. time_point::max() while another caller holds
+    // the probe: wait until on_reply() returns Wake::all, then admit().
+    Grant acquire(time_point now);
+    // Called once the wait for `held` is over (or was cut short by Wake::all). Returns a grant at `now`
+    // when the caller may send, else a new grant to wait for.
+    Grant admit(time_point now, Grant held);
+    // A request ended at `now`; `server_wait` is the wait a 429 asked for (our backoff when it named none).
+    Wake on_reply(time_point now, Feedback feedback, duration server_wait = duration::zero());
 
-    // Called once the wait for a slot is over. Returns `now` when the caller may send; when a 429
-    // paused the run after the slot was reserved, reserves a new slot after the pause and returns it
-    // (wait for it, then call again).
-    time_point admit(time_point now);
-
-    // A 429 answered at `now`, asking for `requested_wait` (our backoff when the server named none).
-    void on_throttled(time_point now, duration requested_wait);
-
-    // A request succeeded (any answer that is not a throttle): feeds the recovery after a 429.
-    void on_success(time_point now);
-
-    // Requests per second now in force; 0 means unlimited. For the progress line.
-    double current_rate() const noexcept { return current_; }
+    // The limit now in force, requests per second; 0 means none.
+    double current_rate() const noexcept;
     double configured_rate() const noexcept { return params_.rate; }
-    // No slot is granted before this (the epoch when there was never a 429).
+    // The 429 share learned to come whatever the rate.
+    double noise_share() const noexcept { return noise_; }
+    // The server refuses nearly everything: one probe at a time.
+    bool blocked() const noexcept { return blocked_; }
     time_point paused_until() const noexcept { return paused_until_; }
 
   private:
-    void set_rate(double rate) noexcept;
-    double floor_rate() const noexcept;
-    // Requests per second recently granted (an exponentially weighted count, time constant 1 s),
-    // or a negative value when nothing was granted yet.
-    double observed_rate(time_point now) const noexcept;
-    void record_grant(time_point slot) noexcept;
+    enum class Phase { cruise, testing, deeper };
+
+    void set_limit(double rate) noexcept;
+    double effective() const noexcept;
+    void on_accepted(time_point now);
+    void on_throttled(time_point now, duration server_wait);
+    void enter_blocked(time_point now, duration server_wait);
+    void count_in_window(time_point now, Feedback feedback);
+    void close_window(time_point now);
+    void cut(Phase next, double limit, double accepted, double share);
+    void grow(double sent_rate, double window_seconds);
+    double recent_send_rate(time_point now) const noexcept;
 
     RateLimiterParams params_;
-    double current_;          // 0 = unlimited
-    double ceiling_;          // what recovery climbs back to
-    duration interval_{};     // 1 / current_, rounded up; zero when unlimited
-    bool has_slot_ = false;   // whether last_slot_ holds a granted slot
-    time_point last_slot_{};  // the latest slot handed out
+    double limit_ = 0;     // the adaptive limit; 0 = none
+    duration interval_{};  // 1 / effective(), rounded up; zero when unlimited
+    bool has_slot_ = false;
+    time_point last_slot_{};
+    std::uint64_t generation_ = 0;
+
+    // Reflexes.
+    unsigned consecutive_throttled_ = 0;
     time_point paused_until_{};
-    time_point recovering_since_{};  // recovery is credited from here to the next success
-    bool has_decreased_ = false;
-    time_point last_decrease_{};
-    // The observed-rate estimator.
-    double weight_ = 0;  // sum of e^(-age/1 s) over grants, as of weight_at_
-    time_point weight_at_{};
+    time_point last_halving_{};
+    bool blocked_ = false;
+    bool probe_out_ = false;
+    duration block_backoff_{};
+
+    // Windows.
+    time_point window_start_{};
+    bool window_open_ = false;
+    std::uint32_t window_replies_ = 0;
+    std::uint32_t window_throttled_ = 0;
+    std::uint32_t window_grants_ = 0;
+    Phase phase_ = Phase::cruise;
+    bool settled_ = true;  // false for the first window after a cut
+    double limit_before_cut_ = 0;
+    double share_before_cut_ = 0;
+    double known_limit_ = 0;  // a limit the server proved (0 = none known)
+    double noise_ = 0;        // the learned rate-independent 429 share
+
+    // Grants, for the send rate the halving reflex starts from: an exponentially weighted count.
+    double grant_weight_ = 0;
+    time_point grant_weight_at_{};
     time_point first_grant_{};
 };
 

@@ -33,7 +33,7 @@ struct HttpResponse {
 enum class TransportErrorKind {
     resolve,        // the host name did not resolve
     connect,        // no TCP connection (refused, unreachable)
-    tls_handshake,  // the TLS handshake failed for a reason other than the certificate
+    tls_handshake,  // OpenSSL refused the handshake (protocol version, ciphers, not TLS): not retryable
     certificate,    // the server's certificate chain or name did not verify
     timeout,        // the attempt ran over its deadline
     closed,         // the connection dropped mid-exchange (or the attempt was cancelled)
@@ -43,7 +43,8 @@ const char* to_string(TransportErrorKind kind) noexcept;
 
 struct TransportError {
     TransportErrorKind kind = TransportErrorKind::closed;
-    std::string message;  // names host:port and the cause
+    std::string message;        // names host:port and the cause
+    bool request_sent = false;  // some of the request was written: it may have reached the server
 };
 
 using TransportResult = boost::system::result<HttpResponse, TransportError>;

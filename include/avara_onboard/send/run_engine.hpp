@@ -1,7 +1,11 @@
 #pragma once
-// The concurrent part of `run`: N worker coroutines on one io_context thread pull validated rows one
-// at a time (so read-ahead is bounded by construction), send each valid row under the shared rate
-// limiter with retries, and hand every outcome to the ordered report. Asio stays in the .cpp.
+// The concurrent part of `run`: the I/O shell around flow::RowLifecycle. N worker coroutines on one
+// io_context thread, each owning one keep-alive connection (a request slot), pull validated rows one at
+// a time and carry out each row's actions under the shared flow::RateLimiter. A row waiting for a retry
+// sleeps in a coroutine of its own and holds no slot; when it is due it is queued ahead of new rows.
+// Read-ahead stays bounded: readers pause while `max_out_of_order` finished rows wait for a slower
+// earlier one. A stop (signal, abort) cancels every wait through Asio cancellation slots; requests in
+// flight get their answer within --timeout. Asio stays in the .cpp.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -44,9 +48,10 @@ struct EngineConfig {
 };
 
 struct EngineResult {
-    std::optional<Error> abort;  // why the run stopped early (auth, tls, interrupted, a wait too long, io)
-    std::uint64_t requests = 0;
-    std::uint64_t retries = 0;
+    std::optional<Error> abort;   // why the run stopped early (auth, tls, interrupted, a wait too long, io)
+    std::uint64_t requests = 0;   // requests that left the machine (lookups included)
+    std::uint64_t retries = 0;    // waits before another attempt
+    std::uint64_t throttled = 0;  // 429 answers
     std::uint64_t skipped_by_resume = 0;
     std::uint64_t connections_opened = 0;
 };
