@@ -97,7 +97,8 @@ int validate_or_throw(const ValidateOptions& o) {
             payloads->maybe_flush();
         } else if (row.status != report::Status::valid) {
             log::debug("row " + std::to_string(row.row) + " (line " + std::to_string(row.line) +
-                       "): " + std::string(report::to_string(row.status)) + ": " + row.error);
+                           "): " + std::string(report::to_string(row.status)) + ": " + row.error,
+                       {.row = row.row, .email = row.email, .status = report::to_string(row.status)});
         }
     }
     (*writer)->close();

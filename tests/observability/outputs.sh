@@ -43,6 +43,10 @@ for line in lines:
 PYTHON
 }
 check_json_lines "$WORK/err"
+# A line about one row carries the row's fields beside its message.
+run 1 -- "$BIN" validate "$WORK/evil.csv" --report "$WORK/evil2.csv" --log-format json -v
+check_json_lines "$WORK/err"
+expect_contains "$WORK/err" '"row":4,"email":"ok@x.org","status":"duplicate"}'
 run 2 -- "$BIN" validate "$WORK/evil.csv" --log-format yaml
 expect_contains "$WORK/err" "--log-format must be text or json, not 'yaml'"
 run 2 -- "$BIN" validate "$WORK/evil.csv" --html-report "$WORK/no/such/folder/x.html"
