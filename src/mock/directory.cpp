@@ -95,6 +95,8 @@ Result<void> Directory::seed(std::vector<UserRecord> users) {
     for (auto& record : users) {
         if (!record.id.empty() && ids_.contains(record.id))
             return make_error(ErrorKind::config, "userId " + record.id + " is given twice");
+        if (!record.invitation_id.empty() && invitations_.contains(record.invitation_id))
+            return make_error(ErrorKind::config, "invitationId " + record.invitation_id + " is given twice");
         EmailEntry& entry = emails_[text::to_lower(record.email)];
         if (entry.user != no_user)
             return make_error(ErrorKind::config, "the email " + record.email + " is given twice");

@@ -9,6 +9,11 @@ namespace avara::mock {
 
 namespace {
 
+bool is_invitation_id(std::string_view id) {
+    // The same shape as a userId, with its own prefix.
+    return id.starts_with("inv_") && is_user_id("usr_" + std::string(id.substr(4)));
+}
+
 using simdjson::dom::element;
 using simdjson::dom::object;
 
@@ -33,6 +38,11 @@ class SeedReader {
         text("userId", u_.id, Need::optional);
         if (!problem_ && !u_.id.empty() && !is_user_id(u_.id))
             problem_ = "userId: must be usr_ followed by 32 hex digits";
+        text("invitationId", u_.invitation_id, Need::optional);
+        if (!problem_ && !u_.invitation_id.empty() && !is_invitation_id(u_.invitation_id))
+            problem_ = "invitationId: must be inv_ followed by 32 hex digits";
+        if (!problem_ && !u_.invitation_id.empty() && u_.level == "owner")
+            problem_ = "invitationId: owners have no invitation";
         nullable("middleName", u_.middle_name);
         nullable("suffix1", u_.suffix1);
         nullable("suffix2", u_.suffix2);

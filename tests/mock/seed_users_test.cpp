@@ -18,7 +18,7 @@ TEST_CASE("mock::parse_seed_users reads user objects as the API lists them") {
         R"("lastLoginAt":"2026-01-03T00:00:00Z"},)"
         R"({"email":"gone@clinic.org","firstName":"Gus","lastName":"Gone","clinicRole":"Surgeon",)"
         R"("level":"member","canManageStudies":false,"hasDashboardAccess":false,"invitedSource":"api",)"
-        R"("middleName":"J","phoneNumber":null,"revoked":true}])",
+        R"("middleName":"J","phoneNumber":null,"revoked":true,"invitationId":"inv_0123456789abcdef0123456789abcdef"}])",
         now);
     REQUIRE(users.has_value());
     REQUIRE(users->size() == 2);
@@ -34,6 +34,7 @@ TEST_CASE("mock::parse_seed_users reads user objects as the API lists them") {
     CHECK(gone.middle_name == "J");
     CHECK_FALSE(gone.phone_number);
     CHECK(gone.revoked);
+    CHECK(gone.invitation_id == "inv_0123456789abcdef0123456789abcdef");
     CHECK(gone.created_at == "2026-12-01T09:30:00Z");
     CHECK(gone.created_unix == now);
 }
@@ -56,6 +57,9 @@ TEST_CASE("mock::parse_seed_users names the user and the field that is wrong") {
           "user 1 (a@b.org): invitedSource: is required");
     CHECK(error_of(R"([{"email":"a@b.org","level":"member","invitedSource":"api","userId":"u1",)" +
                    good_rest + "}]") == "user 1 (a@b.org): userId: must be usr_ followed by 32 hex digits");
+    CHECK(error_of(R"([{"email":"a@b.org","level":"member","invitedSource":"api","invitationId":"inv_1",)" +
+                   good_rest + "}]") ==
+          "user 1 (a@b.org): invitationId: must be inv_ followed by 32 hex digits");
     CHECK(error_of(R"([{"email":"nope","level":"member","invitedSource":"api",)" + good_rest + "}]")
               .starts_with("user 1 (nope): email: "));
     CHECK(error_of(R"([{"email":"a@b.org","level":"member","invitedSource":"api","createdAt":"May",)" +

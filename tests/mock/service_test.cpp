@@ -810,6 +810,16 @@ TEST_CASE("mock::Service serves /v1/viewer/users/invitations as its own route, w
     CHECK(one.status == 200);
     CHECK(str(parse(parser, one.body)["invitationId"]) == inv);
     CHECK(handle(s, get("/v1/viewer/users/invitations/inv_0")).status == 404);
+
+    Service s2({}, t0);
+    auto fixed = seeded("fixed@clinic.org", "member", "api");
+    fixed.invitation_id = "inv_1234567890abcdef1234567890abcdef";
+    REQUIRE(s2.seed({fixed}).has_value());
+    CHECK(handle(s2, get("/v1/viewer/users/invitations/inv_1234567890abcdef1234567890abcdef")).status == 200);
+    Service s3({}, t0);
+    auto twin = seeded("twin@clinic.org", "member", "api");
+    twin.invitation_id = fixed.invitation_id;
+    CHECK_FALSE(s3.seed({fixed, twin}).has_value());
     CHECK(handle(s, with_body("POST", "/v1/viewer/users/invitations", "{}")).status == 404);
 }
 

@@ -8,7 +8,8 @@
 //   [{"email":"owner@clinic.org","firstName":"Olive","lastName":"Owner","clinicRole":"Other",
 //     "level":"owner","canManageStudies":true,"hasDashboardAccess":true,"invitedSource":"dashboard"}]
 // Required: email, firstName, lastName, clinicRole, level (owner|admin|member), canManageStudies,
-// hasDashboardAccess, invitedSource (dashboard|api). Optional: userId (made up when absent),
+// hasDashboardAccess, invitedSource (dashboard|api). Optional: userId and invitationId (made up
+// when absent),
 // middleName, suffix1, suffix2, phoneNumber, createdAt (RFC 3339; default: the start),
 // lastLoginAt, and the mock's own "revoked": true for a user whose access is already revoked.
 #include <cstdint>
