@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Chaos: 5,000 rows against the mock server with 503s, dropped connections (before and after the
-user is created) and latency; 20 SIGKILLs of `run --resume` at seeded random moments, some of them
-the instant `--resume`'s merge has started (its REPORT.previous.tmp exists); then a final `--resume`
+user is created) and latency; 20 SIGKILLs of `run --resume` at seeded random moments: most after a random number of
+requests, some in the first milliseconds, some the instant `--resume`'s merge has started (its
+REPORT.previous.tmp exists); then a final `--resume`
 that must finish. Asserted from the server's own state: every row exactly once in row order, one user
 per email, every user_id the server's.
 
@@ -19,25 +20,35 @@ import harness  # noqa: E402
 ROWS = 5000
 KILLS = 20
 MERGE_KILLS = 5  # of the KILLS, the ones aimed at the merge step
+STARTUP_KILLS = 3  # and those in the first milliseconds
 BUDGET_S = 120
 
 
-def kill_at_random(ctx, proc, rng, report):
-    """SIGKILL after a random delay; returns what the run had reached by then."""
-    delay = rng.uniform(0.02, 1.2)
-    end = time.monotonic() + delay
-    while time.monotonic() < end and proc.poll() is None:
-        time.sleep(0.005)
-    return "after %.2f s" % delay
+def kill_at_startup(proc, rng):
+    """A moment in the first milliseconds: parsing, the lock, the merge, the first connections."""
+    delay = rng.uniform(0.0, 0.03)
+    time.sleep(delay)
+    return "at %3.0f ms" % (delay * 1000)
 
 
-def kill_in_merge(ctx, proc, report):
-    """SIGKILL the moment the merge's temporary file appears; True when it was still there after."""
+def kill_in_merge(proc, report):
+    """The moment the merge's temporary file appears (the merge of a few thousand lines takes
+    milliseconds, hence the busy wait)."""
     temp = report + ".previous.tmp"
     deadline = time.monotonic() + 10
     while not os.path.exists(temp) and proc.poll() is None and time.monotonic() < deadline:
-        pass  # a busy wait: the merge of a few thousand lines takes milliseconds
+        pass
     return "in the merge" if os.path.exists(temp) else "merge missed"
+
+
+def kill_after_requests(proc, rng, server):
+    """Once the server has seen a random number of new requests: a moment in the middle of sending,
+    whatever the machine's speed."""
+    wanted = rng.randint(20, 300)
+    start = server.stats()["totalRequests"]
+    while proc.poll() is None and server.stats()["totalRequests"] - start < wanted:
+        time.sleep(0.005)
+    return "after %3d req" % wanted
 
 
 def body(ctx):
@@ -53,26 +64,39 @@ def body(ctx):
         emails = harness.write_roster(roster, ROWS)
         args = harness.run_args(ctx, roster, report, server, "--resume", "--concurrency", "16", "--rate", "0",
                                 "--max-retries", "20", "--timeout", "5", "--quiet")
-        merge_kills = set(rng.sample(range(4, KILLS), MERGE_KILLS))
+        kinds = ["requests"] * KILLS
+        for i in rng.sample(range(4, KILLS), MERGE_KILLS):
+            kinds[i] = "merge"
+        for i in rng.sample([k for k in range(KILLS) if kinds[k] == "requests"], STARTUP_KILLS):
+            kinds[i] = "startup"
         landed_in_merge = 0
-        for i in range(KILLS):
+        killed = 0
+        for i, kind in enumerate(kinds):
             proc = harness.start(args, ctx.path("err.txt"))
-            if i in merge_kills:
-                moment = kill_in_merge(ctx, proc, report)
+            if kind == "merge":
+                moment = kill_in_merge(proc, report)
+            elif kind == "startup":
+                moment = kill_at_startup(proc, rng)
             else:
-                moment = kill_at_random(ctx, proc, rng, report)
+                moment = kill_after_requests(proc, rng, server)
             finished = proc.poll() is not None
             if not finished:
                 proc.send_signal(signal.SIGKILL)
             code = proc.wait()
-            landed = finished is False and os.path.exists(report + ".previous.tmp")
+            killed += not finished
+            landed = not finished and os.path.exists(report + ".previous.tmp")
             landed_in_merge += landed
             ctx.log("kill %2d %-13s %s; report %d lines, journal %d" % (
                 i + 1, moment, "finished first (exit %d)" % code if finished else "killed",
                 harness.complete_lines(report), harness.complete_lines(report + ".pending")))
+            rows = harness.prefix_rows(report)
+            if not ctx.check(rows == [str(r) for r in range(1, len(rows) + 1)],
+                             "after kill %d the report is not a gap-free prefix in row order" % (i + 1)):
+                ctx.log("rows: %s" % rows[:50])
             if finished:
                 # A run that ends on its own must have ended well: never refused by a stale lock.
                 ctx.check(code in (0, 1), "run %d ended with %d: %s" % (i + 1, code, open(ctx.path("err.txt")).read()))
+        ctx.check(killed == KILLS, "%d of %d runs were still running when killed" % (killed, KILLS))
         code, err = harness.run(args, ctx.path("err.txt"))
         ctx.check(code == 0, "the final --resume exited %s: %s" % (code, err[-2000:]))
         state = server.stop()

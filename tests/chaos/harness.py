@@ -90,6 +90,18 @@ def read_report(path):
     return [dict(zip(REPORT_COLUMNS, r)) for r in rows[1:]]
 
 
+def prefix_rows(path):
+    """The row numbers of a report's whole lines (a killed writer may leave half a line after them)."""
+    try:
+        with open(path, newline="") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    text = text[:text.rfind("\n") + 1]
+    rows = list(csv.reader(io.StringIO(text)))
+    return [r[0] for r in rows[1:]]
+
+
 def whole_lines(path):
     """True when the file is empty or ends with a newline: no half line was left behind."""
     with open(path, "rb") as f:
