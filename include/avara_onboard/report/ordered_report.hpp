@@ -34,7 +34,9 @@ class OrderedReport {
     // The next row in order goes straight to the report (a write(2) per row) with every buffered row
     // it unblocks; a result that arrives early is held and appended to the journal (a write(2)).
     // A row out of range (0, already written, completed or skipped twice) is a caller's bug:
-    // AppError(internal). A failed write: AppError(io).
+    // AppError(internal). A failed write (a full disk): AppError(io); the file that failed then takes
+    // nothing more and holds whole lines only, so the report plus the journal still hold every row
+    // whose complete() returned, and the caller must stop (the engine aborts, exit 3, resumable).
     void complete(RowResult result);
     // The row will not be in the report (never handled: e.g. the run stopped before sending it).
     void skip(std::uint64_t row);
@@ -43,7 +45,8 @@ class OrderedReport {
     std::size_t buffered() const noexcept { return buffered_; }     // completed rows held out of order
 
     // Writes everything still held in row order (rows never completed nor skipped count as skipped),
-    // closes the report and removes the journal. Throws AppError(io) on failure.
+    // fsyncs and closes the report, and only then removes the journal. Throws AppError(io) on failure;
+    // the journal then stays for --resume.
     void finish();
 
     const std::string& path() const noexcept { return writer_->path(); }
