@@ -22,10 +22,11 @@ constexpr milliseconds hold_time{50};
 constexpr milliseconds halving_guard{100};
 constexpr milliseconds first_block_backoff{2000};
 constexpr milliseconds longest_block_backoff{60000};
-constexpr double probe_gain = 1.01;  // growth per quiet window near the known limit
+constexpr double probe_gain = 1.02;  // growth per quiet window near the known limit
 // After a cut to what a token bucket accepts, its 429 share is about this (the probing above it).
 constexpr double bucket_share_after_cut = 0.01;
 constexpr double noise_test_fall = 0.7;
+constexpr unsigned quiet_windows_after_cut = 4;
 
 double seconds(RateLimiter::duration d) noexcept {
     return std::chrono::duration_cast<seconds_f>(d).count();
@@ -68,14 +69,25 @@ void RateLimiter::set_limit(double rate) noexcept {
         std::chrono::duration<double, std::nano>(1e9 / std::max(r, slowest_rate)));
 }
 
-double RateLimiter::recent_send_rate(time_point now) const noexcept {
-    if (grant_weight_ <= 0)
+void RateMeter::add(time_point at) noexcept {
+    if (!started_) {
+        started_ = true;
+        first_ = at;
+        weight_at_ = at;
+    }
+    if (at > weight_at_) {
+        weight_ *= std::exp(-seconds(at - weight_at_));
+        weight_at_ = at;
+    }
+    weight_ += 1.0;
+}
+
+double RateMeter::rate(time_point now) const noexcept {
+    if (!started_)
         return 0;
-    const time_point at = std::max(now, grant_weight_at_);
-    const double weight = grant_weight_ * std::exp(-seconds(at - grant_weight_at_));
-    // An exponentially weighted count with a 1 s time constant; early on, divided by the share of
-    // history seen, with at least 0.1 s so the first few requests do not read as thousands per second.
-    const double seen = std::max(seconds(at - first_grant_), 0.1);
+    const time_point at = std::max(now, weight_at_);
+    const double weight = weight_ * std::exp(-seconds(at - weight_at_));
+    const double seen = std::max(seconds(at - first_), 0.1);
     return weight / (1.0 - std::exp(-seen));
 }
 
@@ -89,15 +101,7 @@ Grant RateLimiter::acquire(time_point now) {
     time_point slot = std::max(now, paused_until_);
     if (has_slot_)
         slot = std::max(slot, last_slot_ + interval_);  // served in order, even when unlimited
-    if (!has_slot_) {
-        first_grant_ = slot;
-        grant_weight_at_ = slot;
-    }
-    if (slot > grant_weight_at_) {
-        grant_weight_ *= std::exp(-seconds(slot - grant_weight_at_));
-        grant_weight_at_ = slot;
-    }
-    grant_weight_ += 1.0;
+    granted_.add(slot);
     ++window_grants_;
     last_slot_ = slot;
     has_slot_ = true;
@@ -136,6 +140,9 @@ Wake RateLimiter::on_reply(time_point now, Feedback feedback, duration server_wa
 
 void RateLimiter::on_accepted(time_point now) {
     consecutive_throttled_ = 0;
+    accepted_.add(now);
+    has_accepted_ = true;
+    last_accepted_ = now;
     if (!blocked_)
         return;
     // A probe was accepted: the server takes requests again. Measure afresh from here.
@@ -144,7 +151,6 @@ void RateLimiter::on_accepted(time_point now) {
     block_backoff_ = duration::zero();
     ++generation_;
     window_open_ = false;
-    (void)now;
 }
 
 void RateLimiter::on_throttled(time_point now, duration server_wait) {
@@ -159,14 +165,20 @@ void RateLimiter::on_throttled(time_point now, duration server_wait) {
         }
         return;
     }
-    if (consecutive_throttled_ >= blocked_after) {
+    // A server that accepted something within the last second is limiting us, not refusing the key:
+    // the reflexes below and the windows deal with that.
+    const bool accepted_lately = has_accepted_ && now - last_accepted_ < std::chrono::seconds(1);
+    if (consecutive_throttled_ >= blocked_after && !accepted_lately) {
         enter_blocked(now, server_wait);
         return;
     }
     if (consecutive_throttled_ >= halve_after && now - last_halving_ >= halving_guard) {
-        const double sent = recent_send_rate(now);
+        // Half of what was sent, or what was accepted if less: a flood against a token bucket is down to
+        // the bucket's rate in one step rather than several halvings.
+        const double sent = granted_.rate(now);
         const double base = limit_ > 0 ? std::min(effective(), sent > 0 ? sent : effective()) : sent;
-        set_limit(std::max(base / 2, params_.min_rate));
+        const double accepted = accepted_.rate(now);
+        set_limit(std::max(accepted > 0 ? std::min(base / 2, accepted) : base / 2, params_.min_rate));
         last_halving_ = now;
     }
     if (consecutive_throttled_ >= hold_after)
@@ -238,9 +250,10 @@ void RateLimiter::close_window(time_point now) {
             return;
         case Phase::testing:
             // Still too many: either the cut was too small (a token bucket's burst inflated what it
-            // seemed to accept), or the 429s are noise. Cut below what was accepted, by the 429 share.
-            cut(fell ? Phase::testing : Phase::deeper, fell ? accepted_rate : accepted_rate * (1.0 - share),
-                accepted_rate, share);
+            // seemed to accept), or the 429s are noise. Cut below what was accepted, by the 429 share (at
+            // most 10%).
+            cut(fell ? Phase::testing : Phase::deeper,
+                fell ? accepted_rate : accepted_rate * (1.0 - std::min(share, 0.1)), accepted_rate, share);
             return;
         case Phase::deeper:
             if (!fell) {
@@ -257,26 +270,35 @@ void RateLimiter::close_window(time_point now) {
 }
 
 void RateLimiter::cut(Phase next, double limit, double accepted, double share) {
-    // The most the server accepted during this episode of cuts: a bucket's rate, give or take its burst.
-    known_limit_ = phase_ == Phase::cruise ? accepted : std::max(accepted, known_limit_);
+    // The least the server accepted in a window of this episode that still had too many 429s: a token
+    // bucket's rate. (A short window can accept more: the bucket's burst, saved while we were quiet.)
+    known_limit_ = phase_ == Phase::cruise ? accepted : std::min(accepted, known_limit_);
     phase_ = next;
     settled_ = false;
     share_before_cut_ = share;
+    quiet_windows_left_ = quiet_windows_after_cut;
     set_limit(std::max(limit, params_.min_rate));
 }
 
 void RateLimiter::grow(double sent_rate, double window_seconds) {
     if (limit_ <= 0)
         return;
+    if (quiet_windows_left_ > 0 && known_limit_ > 0 && limit_ >= known_limit_) {
+        --quiet_windows_left_;  // BBR spends most of its cycle at the estimate, probing only now and then
+        return;
+    }
     const double span = std::min(window_seconds, 1.0);  // gains are per second of window
     double next = limit_;
     if (known_limit_ > 0 && limit_ < known_limit_) {
         next = std::min(limit_ * std::pow(2.0, span), known_limit_);  // back up to what was accepted
-    } else if (known_limit_ > 0 && limit_ < known_limit_ * 1.1) {
+    } else if (known_limit_ > 0 && limit_ < known_limit_ * 1.05) {
         next = limit_ * std::pow(probe_gain, span);  // probing just above it
+    } else if (known_limit_ > 0) {
+        // 10% past it without a complaint: the server raised its limit. Climb as BBR probes, by a
+        // quarter a second, so a server that did not is not flooded.
+        next = limit_ * std::pow(1.25, span);
     } else {
-        known_limit_ = 0;  // 10% past it without a complaint: the server raised its limit
-        next = limit_ * std::pow(2.0, span);
+        next = limit_ * std::pow(2.0, span);  // nothing known: find the ceiling fast
     }
     next = std::min(next, std::max(2.0 * sent_rate, limit_));  // not far above what is actually sent
     if (params_.rate > 0 && next >= params_.rate) {

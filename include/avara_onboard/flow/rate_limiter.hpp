@@ -24,9 +24,10 @@
 //      estimate), doubling when far from it; never above twice what was sent, and never above --rate.
 //   3. Fast reflexes between windows. 3 consecutive 429s hold every new request for 50 ms (the
 //      replies still in flight come back meanwhile); 4 halve the limit (at most once per 100 ms), so a
-//      flood stops within a few round trips; 8 mean the server refuses nearly everything (the key itself
-//      is throttled): the whole run pauses for the requested wait (at least 2 s, doubling while it goes
-//      on, at most 60 s) and then sends one probe request at a time until one is accepted.
+//      flood stops within a few round trips; 8, with nothing accepted for a second, mean the server
+//      refuses everything (the key itself is throttled): the whole run pauses for the requested wait
+//      (at least 2 s, doubling while it goes on, at most 60 s) and then sends one probe request at a
+//      time until one is accepted.
 // Noise at 5% makes 3 consecutive 429s once in 8,000 replies and 4 once in 160,000, so the reflexes
 // cost a noisy server almost nothing.
 //
@@ -71,6 +72,21 @@ enum class Wake {
     all    // the limit loosened (a probe was accepted): waiting callers should call admit() now
 };
 
+// Events per second lately: an exponentially weighted count with a 1 s time constant; early on divided
+// by the share of history seen (at least 0.1 s, so the first few events do not read as thousands).
+class RateMeter {
+  public:
+    using time_point = std::chrono::steady_clock::time_point;
+    void add(time_point at) noexcept;
+    double rate(time_point now) const noexcept;  // 0 before the first event
+
+  private:
+    double weight_ = 0;
+    time_point weight_at_{};
+    time_point first_{};
+    bool started_ = false;
+};
+
 class RateLimiter {
   public:
     using clock = std::chrono::steady_clock;
@@ -111,7 +127,6 @@ class RateLimiter {
     void close_window(time_point now);
     void cut(Phase next, double limit, double accepted, double share);
     void grow(double sent_rate, double window_seconds);
-    double recent_send_rate(time_point now) const noexcept;
 
     RateLimiterParams params_;
     double limit_ = 0;     // the adaptive limit; 0 = none
@@ -125,6 +140,8 @@ class RateLimiter {
     time_point paused_until_{};
     time_point last_halving_{};
     bool blocked_ = false;
+    bool has_accepted_ = false;
+    time_point last_accepted_{};
     bool probe_out_ = false;
     duration block_backoff_{};
 
@@ -141,10 +158,10 @@ class RateLimiter {
     double known_limit_ = 0;  // a limit the server proved (0 = none known)
     double noise_ = 0;        // the learned rate-independent 429 share
 
-    // Grants, for the send rate the halving reflex starts from: an exponentially weighted count.
-    double grant_weight_ = 0;
-    time_point grant_weight_at_{};
-    time_point first_grant_{};
+    // What the halving reflex starts from.
+    RateMeter granted_;
+    RateMeter accepted_;
+    unsigned quiet_windows_left_ = 0;  // after a cut: windows at the limit before probing above it
 };
 
 }  // namespace avara::flow
