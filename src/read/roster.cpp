@@ -1,5 +1,7 @@
 #include "avara_onboard/read/roster.hpp"
 
+#include <simdjson.h>
+
 #include "avara_onboard/read/transcode.hpp"
 #include "avara_onboard/util/log.hpp"
 #include "avara_onboard/util/text.hpp"
@@ -134,6 +136,17 @@ void RosterReader::note_bad_cell(schema::Field f, std::string_view value, std::s
     }
 }
 
+// The bytes from the first cell to the end of the last, delimiters included. Unescaping may leave a
+// few stale bytes between cells, which can only make this fail, never pass wrongly.
+bool RosterReader::record_is_valid_utf8() const noexcept {
+    const auto& cells = record_.cells;
+    if (cells.empty())
+        return true;
+    const char* begin = cells.front().data();
+    const char* end = cells.back().data() + cells.back().size();
+    return end >= begin && simdjson::validate_utf8(begin, static_cast<std::size_t>(end - begin));
+}
+
 bool RosterReader::next(RosterRow& out) {
     if (!csv_->next(record_))
         return false;
@@ -159,13 +172,16 @@ bool RosterReader::next(RosterRow& out) {
                     std::to_string(header_cells_);
         return true;
     }
+    // One UTF-8 check for the whole record (cells are split at ASCII bytes, so a valid record has
+    // valid cells); only a record that fails it is checked cell by cell, to name the fields.
+    const bool record_valid = record_is_valid_utf8();
     std::string bad_utf8;
     for (schema::Field f : schema::all_fields) {
         const int col = column_of_field_[static_cast<std::size_t>(f)];
         if (col < 0)
             continue;
         const auto value = text::trim(record_.cells[static_cast<std::size_t>(col)]);
-        if (!text::is_valid_utf8(value)) {
+        if (!record_valid && !text::is_valid_utf8(value)) {
             note_bad_cell(f, value, bad_utf8);
             continue;
         }

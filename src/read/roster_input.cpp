@@ -126,7 +126,9 @@ Result<std::unique_ptr<RecordSource>> open_csv(OpenedFd file, std::string head, 
             return transcoder.error();
         bytes = std::move(*transcoder);
     }
-    auto csv = CsvReader::from_source(std::move(bytes), name, file.size, options.max_record_bytes);
+    // Progress counts UTF-8 bytes, which a transcoded file's size does not predict: no total then.
+    const auto total = encoding ? std::nullopt : file.size;
+    auto csv = CsvReader::from_source(std::move(bytes), name, total, options.max_record_bytes);
     if (encoding)
         csv->set_source_encoding(*encoding);
     if (options.delimiter) {

@@ -58,33 +58,42 @@ std::optional<Field> field_from_header(std::string_view header) noexcept {
 }
 
 namespace {
-// Folds a role spelling into `out` (lowercase, without spaces, `_`, `-`, tabs and apostrophes,
-// straight or typographic as spreadsheets autocorrect them). Returns the folded length, or nothing
-// when it would not fit.
-std::optional<std::size_t> fold_role(std::string_view text, char* out, std::size_t cap) noexcept {
+// What each byte folds to in a role spelling: lowercase ASCII, or 0 for the separators that do not
+// count (spaces, `_`, `-`, tabs, apostrophes). Other bytes stay as they are.
+constexpr std::array<char, 256> role_fold_table = [] {
+    std::array<char, 256> t{};
+    for (int b = 0; b < 256; ++b)
+        t[static_cast<std::size_t>(b)] = static_cast<char>(b >= 'A' && b <= 'Z' ? b + 32 : b);
+    for (char skip : {' ', '_', '-', '\t', '\''})
+        t[static_cast<unsigned char>(skip)] = 0;
+    return t;
+}();
+
+struct Folded {
+    std::size_t size = 0;
+    std::uint64_t hash = 14695981039346656037ull;  // FNV-1a of the folded bytes
+};
+
+// Folds a role spelling into `out` (also dropping a typographic apostrophe, as spreadsheets
+// autocorrect one), hashing as it goes. Nothing when it would not fit.
+std::optional<Folded> fold_role(std::string_view text, char* out, std::size_t cap) noexcept {
     constexpr std::string_view right_quote = "\xE2\x80\x99";  // U+2019
     const auto t = text::trim(text);
-    std::size_t n = 0;
+    Folded f;
     for (std::size_t i = 0; i < t.size(); ++i) {
-        const char c = t[i];
-        if (c == ' ' || c == '_' || c == '-' || c == '\t' || c == '\'')
+        const char c = role_fold_table[static_cast<unsigned char>(t[i])];
+        if (c == 0)
             continue;
         if (c == right_quote[0] && t.substr(i, 3) == right_quote) {
             i += 2;
             continue;
         }
-        if (n == cap)
+        if (f.size == cap)
             return std::nullopt;
-        out[n++] = text::ascii_lower(c);
+        out[f.size++] = c;
+        f.hash = (f.hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
     }
-    return n;
-}
-
-std::uint64_t role_hash(std::string_view folded) noexcept {
-    std::uint64_t h = 14695981039346656037ull;  // FNV-1a
-    for (char c : folded)
-        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    return h;
+    return f;
 }
 
 const ClinicRoleTable& builtin_roles() {
@@ -120,15 +129,15 @@ ClinicRoleTable::ClinicRoleTable(const std::vector<std::string>& extra) {
 
 void ClinicRoleTable::add(std::string_view display) {
     char buf[max_name_bytes];
-    const auto n = fold_role(display, buf, sizeof buf);
-    if (!n || *n == 0)
+    const auto f = fold_role(display, buf, sizeof buf);
+    if (!f || f->size == 0)
         return;
-    const std::string_view folded(buf, *n);
+    const std::string_view folded(buf, f->size);
     for (const auto& e : entries_) {
         if (e.folded == folded)
             return;
     }
-    entries_.push_back({std::string(folded), display});
+    entries_.push_back({std::string(folded), f->hash, display});
 }
 
 void ClinicRoleTable::rebuild_slots() {
@@ -137,7 +146,7 @@ void ClinicRoleTable::rebuild_slots() {
         size *= 2;
     slots_.assign(size, -1);
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-        std::size_t at = role_hash(entries_[i].folded) & (size - 1);
+        std::size_t at = entries_[i].hash & (size - 1);
         while (slots_[at] >= 0)
             at = (at + 1) & (size - 1);
         slots_[at] = static_cast<std::int16_t>(i);
@@ -147,14 +156,14 @@ void ClinicRoleTable::rebuild_slots() {
 std::optional<std::string_view> ClinicRoleTable::find(std::string_view text) const noexcept {
     // Hot path (once per row): fold into a stack buffer, one hash, usually one comparison.
     char buf[max_name_bytes];
-    const auto n = fold_role(text, buf, sizeof buf);
-    if (!n || *n == 0)
+    const auto f = fold_role(text, buf, sizeof buf);
+    if (!f || f->size == 0)
         return std::nullopt;
-    const std::string_view folded(buf, *n);
+    const std::string_view folded(buf, f->size);
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t at = role_hash(folded) & mask; slots_[at] >= 0; at = (at + 1) & mask) {
+    for (std::size_t at = f->hash & mask; slots_[at] >= 0; at = (at + 1) & mask) {
         const Entry& e = entries_[static_cast<std::size_t>(slots_[at])];
-        if (e.folded == folded)
+        if (e.hash == f->hash && e.folded == folded)
             return e.display;
     }
     return std::nullopt;

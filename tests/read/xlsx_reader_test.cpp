@@ -24,7 +24,6 @@ std::unique_ptr<XlsxReader> open_ok(const std::string& bytes, std::optional<std:
     return std::move(*r);
 }
 
-
 const std::string header_row =
     "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1</v></c>"
     "<c r=\"C1\" t=\"s\"><v>2</v></c></row>";

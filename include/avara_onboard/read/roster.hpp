@@ -64,6 +64,7 @@ class RosterReader {
     Result<void> map_header(const HeaderOptions& options);
     void label_columns();
     void note_bad_cell(schema::Field f, std::string_view value, std::string& bad);
+    bool record_is_valid_utf8() const noexcept;
 
     std::unique_ptr<RecordSource> csv_;
     CsvRecord record_;

@@ -142,6 +142,7 @@ class ClinicRoleTable {
   private:
     struct Entry {
         std::string folded;
+        std::uint64_t hash;
         std::string_view display;
     };
     void add(std::string_view display);
