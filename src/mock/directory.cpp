@@ -208,6 +208,8 @@ Reply Directory::set_access(std::string_view id, Access access, std::int64_t now
     if (r.revoked == revoke)
         return success_reply(revoke ? "access was already revoked" : "the user already has access");
     r.revoked = revoke;
+    if (!revoke)
+        r.invitation_revoked = false;  // back with access: the invitation is pending again
     r.updated_at = wall_clock_text(now_unix);
     if (revoke) {
         ++revocations_;
@@ -238,6 +240,56 @@ Reply Directory::get_invitation(std::string_view id) const {
     Reply r;
     append_invitation_json(r.body, users_[it->second].record, clinic_id_);
     return r;
+}
+
+Directory::User* Directory::find_invitation(std::string_view id) {
+    const auto it = invitations_.find(std::string(id));
+    return it == invitations_.end() ? nullptr : &users_[it->second];
+}
+
+Reply Directory::update_invitation(std::string_view id, const UserPatch& patch, std::int64_t now_unix) {
+    User* user = find_invitation(id);
+    if (!user)
+        return message_reply(404, "invitation not found");
+    auto& r = user->record;
+    if (r.invitation_status() != InvitationStatus::sent) {
+        return invalid_fields_reply(
+            "cannot update the invitation",
+            {{"invitationId", "is " + std::string(invitation_status_name(r.invitation_status())) +
+                                  ": only a pending invitation can change"}});
+    }
+    if (auto errors = apply_patch(r, patch); !errors.empty())
+        return invalid_fields_reply("invalid update", errors);
+    r.updated_at = wall_clock_text(now_unix);
+    ++updated_;
+    Reply reply;
+    append_invitation_json(reply.body, r, clinic_id_);
+    return reply;
+}
+
+Reply Directory::revoke_invitation(const InvitationRefCheck& ref, std::int64_t now_unix) {
+    User* user = ref.invitation_id ? find_invitation(*ref.invitation_id) : find(*ref.user_id);
+    if (!user || user->record.invitation_id.empty())
+        return message_reply(404, "invitation not found");
+    auto& r = user->record;
+    if (ref.invitation_id && ref.user_id && r.id != *ref.user_id) {
+        return invalid_fields_reply("invalid request",
+                                    {{"userId", "is not the user of invitation " + *ref.invitation_id}});
+    }
+    switch (r.invitation_status()) {
+        case InvitationStatus::accepted:
+        case InvitationStatus::rejected:
+            return invalid_fields_reply(
+                "cannot revoke the invitation",
+                {{"invitationId", "is " + std::string(invitation_status_name(r.invitation_status()))}});
+        case InvitationStatus::revoked:
+            return success_reply("the invitation was already revoked");
+        case InvitationStatus::sent:
+            break;
+    }
+    r.invitation_revoked = true;
+    r.updated_at = wall_clock_text(now_unix);
+    return success_reply("");
 }
 
 void Directory::fill_stats(Stats& s) const {

@@ -147,6 +147,17 @@ std::optional<std::string> take_field(UserPatch& p, Field f, Value v) {
     return std::nullopt;
 }
 
+// The API's ids: a 4-character prefix, then 32 lowercase hex digits.
+bool is_prefixed_hex_id(std::string_view id, std::string_view prefix) noexcept {
+    if (id.size() != prefix.size() + 32 || !id.starts_with(prefix))
+        return false;
+    for (char c : id.substr(prefix.size())) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 PatchCheck check_patch_json(std::string_view body) {
@@ -218,14 +229,41 @@ UserRefCheck check_user_ref_json(std::string_view body) {
     return out;
 }
 
+InvitationRefCheck check_invitation_ref_json(std::string_view body) {
+    InvitationRefCheck out;
+    const auto object = parse_object(body, out.malformed);
+    if (!object)
+        return out;
+    auto read_id = [&](std::string_view key, bool (*valid)(std::string_view) noexcept, const char* shape,
+                       std::optional<std::string>& target) {
+        for (auto [k, value] : *object) {
+            if (k != key)
+                continue;
+            Value v = read_value(value);
+            if (v.kind == Value::Kind::null)
+                return;
+            if (v.kind != Value::Kind::text || !valid(v.text)) {
+                out.errors.push_back(
+                    {std::string(key), std::string("must be ") + shape + " followed by 32 hex digits"});
+            } else {
+                target = std::move(v.text);
+            }
+            return;
+        }
+    };
+    read_id("invitationId", is_invitation_id, "inv_", out.invitation_id);
+    read_id("userId", is_user_id, "usr_", out.user_id);
+    if (out.errors.empty() && !out.invitation_id && !out.user_id)
+        out.errors.push_back({"invitationId", "or userId is required"});
+    return out;
+}
+
+bool is_invitation_id(std::string_view id) noexcept {
+    return is_prefixed_hex_id(id, "inv_");
+}
+
 bool is_user_id(std::string_view id) noexcept {
-    if (id.size() != 36 || !id.starts_with("usr_"))
-        return false;
-    for (char c : id.substr(4)) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-    }
-    return true;
+    return is_prefixed_hex_id(id, "usr_");
 }
 
 }  // namespace avara::mock

@@ -9,11 +9,6 @@ namespace avara::mock {
 
 namespace {
 
-bool is_invitation_id(std::string_view id) {
-    // The same shape as a userId, with its own prefix.
-    return id.starts_with("inv_") && is_user_id("usr_" + std::string(id.substr(4)));
-}
-
 using simdjson::dom::element;
 using simdjson::dom::object;
 

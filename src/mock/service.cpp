@@ -48,10 +48,15 @@ Service::Route route_below_users(std::string_view method, std::string_view rest)
         return method == "POST" ? R::reactivate : R::not_found;
     if (rest == "invitations")
         return method == "GET" ? R::list_invitations : R::not_found;
+    if (rest == "invitations/revoke")
+        return method == "POST" ? R::revoke_invitation : R::not_found;
     if (rest.starts_with("invitations/")) {
         const auto id = rest.substr(12);
-        const bool one_segment = !id.empty() && id.find('/') == std::string_view::npos;
-        return one_segment && method == "GET" ? R::get_invitation : R::not_found;
+        if (id.empty() || id.find('/') != std::string_view::npos)
+            return R::not_found;
+        if (method == "GET")
+            return R::get_invitation;
+        return method == "PATCH" ? R::update_invitation : R::not_found;
     }
     if (rest.find('/') != std::string_view::npos)
         return R::not_found;
@@ -83,7 +88,8 @@ std::int64_t wall_clock_now() {
 
 bool has_body(Service::Route route) {
     return route == Service::Route::create_user || route == Service::Route::update_user ||
-           route == Service::Route::revoke_access || route == Service::Route::reactivate;
+           route == Service::Route::revoke_access || route == Service::Route::reactivate ||
+           route == Service::Route::update_invitation || route == Service::Route::revoke_invitation;
 }
 
 // The body's check, before the lock: it is the costly part of a request.
@@ -95,7 +101,11 @@ void read_body(const Request& request, Service::Pending& pending) {
             pending.invite = check_invite_json(request.body);
             break;
         case Service::Route::update_user:
+        case Service::Route::update_invitation:
             pending.patch = check_patch_json(request.body);
+            break;
+        case Service::Route::revoke_invitation:
+            pending.invitation_ref = check_invitation_ref_json(request.body);
             break;
         case Service::Route::revoke_access:
         case Service::Route::reactivate:
@@ -307,6 +317,15 @@ Reply Service::endpoint(const Request& request, Pending& pending, Clock::time_po
         }
         case Route::get_invitation:
             return directory_.get_invitation(last_segment(path_of(request.target)));
+        case Route::update_invitation:
+            if (auto refused = refusal_of(*pending.patch, "invalid update"))
+                return std::move(*refused);
+            return directory_.update_invitation(last_segment(path_of(request.target)), *pending.patch->patch,
+                                                wall_clock_now());
+        case Route::revoke_invitation:
+            if (auto refused = refusal_of(*pending.invitation_ref, "invalid request"))
+                return std::move(*refused);
+            return directory_.revoke_invitation(*pending.invitation_ref, wall_clock_now());
         case Route::not_found:
             break;
     }

@@ -68,10 +68,11 @@ std::optional<InvitationStatus> invitation_status_from(std::string_view name) no
 }
 
 InvitationStatus UserRecord::invitation_status() const noexcept {
-    // Accepted once the user has logged in; a pending invitation dies with revoked access.
+    // Accepted once the user has logged in; a pending invitation dies with revoked access, or when
+    // it is revoked itself.
     if (last_login_at)
         return InvitationStatus::accepted;
-    return revoked ? InvitationStatus::revoked : InvitationStatus::sent;
+    return revoked || invitation_revoked ? InvitationStatus::revoked : InvitationStatus::sent;
 }
 
 bool UserRecord::invitation_expired(std::int64_t now_unix) const noexcept {

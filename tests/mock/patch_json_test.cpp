@@ -116,4 +116,20 @@ TEST_CASE("mock::check_user_ref_json wants a userId in the API's format") {
     CHECK(check_user_ref_json("nope").malformed);
 }
 
+TEST_CASE("mock::check_invitation_ref_json wants an invitationId or a userId in the API's format") {
+    const auto both = check_invitation_ref_json(
+        R"({"invitationId":"inv_0123456789abcdef0123456789abcdef","userId":"usr_0123456789abcdef0123456789abcdef"})");
+    CHECK(both.errors.empty());
+    CHECK(both.invitation_id == "inv_0123456789abcdef0123456789abcdef");
+    CHECK(both.user_id == "usr_0123456789abcdef0123456789abcdef");
+    CHECK(check_invitation_ref_json(R"({"userId":"usr_0123456789abcdef0123456789abcdef"})").errors.empty());
+    CHECK(fields_of(check_invitation_ref_json("{}").errors) == std::vector<std::string>{"invitationId"});
+    CHECK(fields_of(check_invitation_ref_json(R"({"invitationId":"usr_0123456789abcdef0123456789abcdef"})")
+                        .errors) == std::vector<std::string>{"invitationId"});
+    CHECK(fields_of(check_invitation_ref_json(R"({"userId":1})").errors) ==
+          std::vector<std::string>{"userId"});
+    CHECK(is_invitation_id("inv_0123456789abcdef0123456789abcdef"));
+    CHECK_FALSE(is_invitation_id("inv_0123456789abcdef0123456789abcde"));
+}
+
 TEST_SUITE_END();

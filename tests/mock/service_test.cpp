@@ -823,13 +823,51 @@ TEST_CASE("mock::Service serves /v1/viewer/users/invitations as its own route, w
     CHECK(handle(s, with_body("POST", "/v1/viewer/users/invitations", "{}")).status == 404);
 }
 
+TEST_CASE("mock::Service updates and revokes a pending invitation") {
+    Service s({}, t0);
+    const std::string ada = created_id(s, "ada@example.org");
+    simdjson::dom::parser parser;
+    const auto listed = parse(parser, handle(s, get("/v1/viewer/users/invitations?userId=" + ada)).body);
+    const std::string inv = str(listed["invitations"].at(0)["invitationId"]);
+
+    auto r =
+        handle(s, with_body("PATCH", "/v1/viewer/users/invitations/" + inv, R"({"clinicRole":"Surgeon"})"));
+    REQUIRE(r.status == 200);
+    CHECK(str(parse(parser, r.body)["clinicRole"]) == "Surgeon");
+    CHECK(str(parse(parser, handle(s, get("/v1/viewer/users/" + ada)).body)["clinicRole"]) == "Surgeon");
+    CHECK(handle(s, with_body("PATCH", "/v1/viewer/users/invitations/" + inv, R"({"email":"x@y.org"})"))
+              .status == 400);
+
+    const auto revoke = [](const std::string& body) {
+        return with_body("POST", "/v1/viewer/users/invitations/revoke", body);
+    };
+    CHECK(handle(s, revoke("{}")).status == 400);
+    CHECK(handle(s, revoke(R"({"invitationId":"inv_1"})")).status == 400);
+    CHECK(handle(s, revoke(R"({"invitationId":"inv_00000000000000000000000000000000"})")).status == 404);
+    CHECK(handle(s, revoke(R"({"invitationId":")" + inv +
+                           R"(","userId":"usr_00000000000000000000000000000000"})"))
+              .status == 400);
+    r = handle(s, revoke(R"({"userId":")" + ada + "\"}"));
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"success":true})");
+    CHECK(str(parse(parser, handle(s, get("/v1/viewer/users/invitations/" + inv)).body)["status"]) ==
+          "revoked");
+    CHECK(handle(s, revoke(R"({"invitationId":")" + inv + "\"}")).body.find("already revoked") !=
+          std::string::npos);
+    // Only a pending invitation changes; the user's access is another matter.
+    CHECK(handle(s, with_body("PATCH", "/v1/viewer/users/invitations/" + inv, "{}")).status == 400);
+    CHECK(s.stats().users_revoked == 0);
+}
+
 TEST_CASE("mock::Service: every endpoint takes the same faults") {
     for (const auto& c :
          {get("/v1/viewer/users"), get("/v1/viewer/users/usr_00000000000000000000000000000000"),
           patch("usr_00000000000000000000000000000000", "{}"),
           access("revoke-access", "usr_00000000000000000000000000000000"),
           access("reactivate", "usr_00000000000000000000000000000000"), get("/v1/viewer/users/invitations"),
-          get("/v1/viewer/users/invitations/inv_0")}) {
+          get("/v1/viewer/users/invitations/inv_0"),
+          with_body("PATCH", "/v1/viewer/users/invitations/inv_0", "{}"),
+          with_body("POST", "/v1/viewer/users/invitations/revoke", "{}")}) {
         CAPTURE(c.method);
         CAPTURE(c.target);
         FaultOptions f;

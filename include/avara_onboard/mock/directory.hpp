@@ -52,6 +52,11 @@ class Directory {
     Reply set_access(std::string_view id, Access access, std::int64_t now_unix);
     Reply list_invitations(const InvitationQuery& query, std::int64_t now_unix) const;
     Reply get_invitation(std::string_view id) const;
+    // PATCH /v1/viewer/users/invitations/{id}: a pending ("sent") invitation only; it changes the
+    // invited user's fields, as PATCH /v1/viewer/users/{userId} does.
+    Reply update_invitation(std::string_view id, const UserPatch& patch, std::int64_t now_unix);
+    // POST /v1/viewer/users/invitations/revoke: by invitationId or userId (both: they must agree).
+    Reply revoke_invitation(const InvitationRefCheck& ref, std::int64_t now_unix);
 
     // users_updated, revocations, reactivations, users_revoked and `emails`.
     void fill_stats(Stats& stats) const;
@@ -67,6 +72,7 @@ class Directory {
     std::size_t add(User user);
     const User* find(std::string_view id) const;
     User* find(std::string_view id);
+    User* find_invitation(std::string_view id);
     const std::string& wall_clock_text(std::int64_t now_unix);
 
     std::mt19937_64 id_rng_;

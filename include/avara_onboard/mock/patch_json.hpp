@@ -43,7 +43,16 @@ struct UserRefCheck {
 };
 UserRefCheck check_user_ref_json(std::string_view body);
 
-// usr_ followed by 32 lowercase hex digits.
+// {"invitationId"?: "inv_...", "userId"?: "usr_..."}: at least one.
+struct InvitationRefCheck {
+    std::optional<std::string> malformed;
+    std::vector<FieldError> errors;  // empty when the ids are usable
+    std::optional<std::string> invitation_id, user_id;
+};
+InvitationRefCheck check_invitation_ref_json(std::string_view body);
+
+// usr_ followed by 32 lowercase hex digits; inv_ likewise.
 bool is_user_id(std::string_view id) noexcept;
+bool is_invitation_id(std::string_view id) noexcept;
 
 }  // namespace avara::mock

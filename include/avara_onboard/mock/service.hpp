@@ -39,14 +39,16 @@ class Service {
     Result<void> seed(std::vector<UserRecord> users);
 
     enum class Route : std::uint8_t {
-        create_user,       // POST   /v1/viewer/users
-        list_users,        // GET    /v1/viewer/users
-        get_user,          // GET    /v1/viewer/users/{userId}
-        update_user,       // PATCH  /v1/viewer/users/{userId}
-        revoke_access,     // POST   /v1/viewer/users/revoke-access
-        reactivate,        // POST   /v1/viewer/users/reactivate
-        list_invitations,  // GET    /v1/viewer/users/invitations
-        get_invitation,    // GET    /v1/viewer/users/invitations/{invitationId}
+        create_user,        // POST   /v1/viewer/users
+        list_users,         // GET    /v1/viewer/users
+        get_user,           // GET    /v1/viewer/users/{userId}
+        update_user,        // PATCH  /v1/viewer/users/{userId}
+        revoke_access,      // POST   /v1/viewer/users/revoke-access
+        reactivate,         // POST   /v1/viewer/users/reactivate
+        list_invitations,   // GET    /v1/viewer/users/invitations
+        get_invitation,     // GET    /v1/viewer/users/invitations/{invitationId}
+        update_invitation,  // PATCH  /v1/viewer/users/invitations/{invitationId}
+        revoke_invitation,  // POST   /v1/viewer/users/invitations/revoke
         not_found,
     };
     // A request that was authenticated and had its faults decided; the server waits `latency`
@@ -61,6 +63,7 @@ class Service {
         std::optional<InviteCheck> invite;
         std::optional<PatchCheck> patch;
         std::optional<UserRefCheck> user_ref;
+        std::optional<InvitationRefCheck> invitation_ref;  // revoke_invitation
         Directory::EmailEntry* email = nullptr;  // the record of the invite's email, when it has one
     };
 

@@ -29,7 +29,8 @@ struct UserRecord {
     std::string updated_at;                    // the invitation's updatedAt
     // The mock's own record, for /__admin/stats only: never rendered, never filtered on.
     bool revoked = false;
-    std::string invitation_id;  // inv_ + 32 hex; empty for owners, who were never invited
+    bool invitation_revoked = false;  // POST /v1/viewer/users/invitations/revoke
+    std::string invitation_id;        // inv_ + 32 hex; empty for owners, who were never invited
 
     InvitationStatus invitation_status() const noexcept;
     bool invitation_expired(std::int64_t now_unix) const noexcept;
