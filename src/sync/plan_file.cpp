@@ -151,6 +151,36 @@ Result<PlannedChange> change_from_json(const json::value& v, std::size_t positio
 
 }  // namespace
 
+std::optional<PlannedChange> planned_change(const RowDecision& d, const validate::Invite& invite,
+                                            std::uint64_t row, std::uint64_t line) {
+    if (d.action == Action::unchanged || d.action == Action::untouched)
+        return std::nullopt;
+    PlannedChange c;
+    c.action = d.action;
+    c.email = invite.email;
+    c.row = row;
+    c.line = line;
+    if (d.action == Action::invite) {
+        c.invite_body = invite.to_json();
+        return c;
+    }
+    c.user_id = d.user_id;
+    c.fingerprint = d.fingerprint;
+    c.changes = d.changes;
+    return c;
+}
+
+std::optional<PlannedChange> planned_change(const MissingUser& m) {
+    if (m.action != Action::revoke)
+        return std::nullopt;
+    PlannedChange c;
+    c.action = Action::revoke;
+    c.email = m.email;
+    c.user_id = m.user_id;
+    c.fingerprint = m.fingerprint;
+    return c;
+}
+
 DiffCounts Plan::counts() const {
     DiffCounts c;
     for (const auto& change : changes) {

@@ -158,4 +158,42 @@ TEST_CASE("sync::check_plan_is_current refuses another base URL and any touched 
     }
 }
 
+TEST_CASE("sync::planned_change: a diff's decisions become the plan's changes, and round-trip") {
+    const std::string bob_id = id(2), dan_id = id(4), eve_id = id(5);
+    auto bob = listed("bob@x.org", bob_id);
+    bob.clinic_role = "Physician";
+    const Directory directory =
+        directory_of({user(bob), user(listed("dan@x.org", dan_id)), user(listed("eve@x.org", eve_id))});
+    Diff diff(directory, make_scope("", {}).value(), {"eve@x.org"});
+    Plan plan;
+    plan.base_url = "https://127.0.0.1:8443";
+    const auto ada = row("Ada@x.org");
+    auto bob_row = row("bob@x.org");
+    bob_row.clinic_role = "Surgeon";
+    for (const validate::Invite* in : {&ada, static_cast<const validate::Invite*>(&bob_row)}) {
+        if (auto c =
+                planned_change(diff.valid_row(*in), *in, plan.changes.size() + 1, plan.changes.size() + 2))
+            plan.changes.push_back(std::move(*c));
+    }
+    for (const auto& m : diff.missing()) {
+        if (auto c = planned_change(m))
+            plan.changes.push_back(std::move(*c));
+    }
+    REQUIRE(plan.changes.size() == 3);  // eve is still revoked: no change
+    CHECK(plan.changes[0].action == Action::invite);
+    CHECK(plan.changes[0].invite_body == ada.to_json());
+    CHECK(plan.changes[1].action == Action::update);
+    CHECK(plan.changes[1].changes.size() == 1);
+    CHECK(plan.changes[2].action == Action::revoke);
+    CHECK(plan.changes[2].email == "dan@x.org");
+    const auto back = plan_from_json(plan_to_json(plan));
+    REQUIRE(back.has_value());
+    CHECK(back->counts().invite == 1);
+    CHECK(back->counts().update == 1);
+    CHECK(back->counts().revoke == 1);
+    CHECK(check_plan_is_current(*back, "https://127.0.0.1:8443/", directory).has_value());
+    auto unchanged = row("dan@x.org");
+    CHECK_FALSE(planned_change(diff.valid_row(unchanged), unchanged, 9, 10));
+}
+
 TEST_SUITE_END();

@@ -12,6 +12,7 @@
 //              "fingerprint":"9f2c...","changes":[{"field":"clinicRole","from":"Nurse","to":"Surgeon"}]},
 //             {"action":"revoke","email":"cy@x.org","userId":"usr_...","fingerprint":"..."}]}
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "avara_onboard/sync/diff.hpp"
 #include "avara_onboard/sync/directory_user.hpp"
 #include "avara_onboard/util/error.hpp"
+#include "avara_onboard/validate/validator.hpp"
 
 namespace avara::sync {
 
@@ -42,6 +44,12 @@ struct Plan {
 
     DiffCounts counts() const;  // invite, update, reactivate, revoke
 };
+
+// The plan's entry for a row's decision (nothing for unchanged and untouched rows), and for a missing
+// user (nothing for still_revoked): what --plan-out saves and --apply carries out.
+std::optional<PlannedChange> planned_change(const RowDecision& decision, const validate::Invite& invite,
+                                            std::uint64_t row, std::uint64_t line);
+std::optional<PlannedChange> planned_change(const MissingUser& missing);
 
 std::string plan_to_json(const Plan& plan);
 // Errors (ErrorKind::input) name what is wrong: not JSON, another version, a change without its
