@@ -136,9 +136,12 @@ void RosterReader::note_bad_cell(schema::Field f, std::string_view value, std::s
     }
 }
 
-// The bytes from the first cell to the end of the last, delimiters included. Unescaping may leave a
-// few stale bytes between cells, which can only make this fail, never pass wrongly.
+// A worksheet's texts come from expat, valid already. A CSV record's cells lie in one buffer: the bytes
+// from the first cell to the end of the last, delimiters included, are checked at once. Unescaping
+// may leave a few stale bytes between cells, which can only make this fail, never pass wrongly.
 bool RosterReader::record_is_valid_utf8() const noexcept {
+    if (csv_->cell_text() == CellText::checked_utf8)
+        return true;
     const auto& cells = record_.cells;
     if (cells.empty())
         return true;

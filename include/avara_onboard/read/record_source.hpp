@@ -23,6 +23,9 @@ struct CsvRecord {
 
 // How messages name a column: by its 1-based number (CSV) or by its letter (a worksheet: "column C").
 enum class ColumnNaming : std::uint8_t { numbered, lettered };
+// What a record's cells are: views into one buffer, in order (a CSV: its UTF-8 is checked once over
+// the whole record), or texts already known to be valid UTF-8 (a worksheet: expat decoded them).
+enum class CellText : std::uint8_t { one_buffer, checked_utf8 };
 // A worksheet column's letters: 0 -> "A", 25 -> "Z", 26 -> "AA".
 std::string column_letters(std::size_t index);
 
@@ -38,6 +41,7 @@ class RecordSource {
     virtual std::optional<std::uint64_t> total_bytes() const noexcept = 0;
     virtual const std::string& name() const noexcept = 0;
     virtual ColumnNaming column_naming() const noexcept { return ColumnNaming::numbered; }
+    virtual CellText cell_text() const noexcept { return CellText::one_buffer; }
     // The encoding the text was read from; empty for UTF-8 (which is what every record holds).
     virtual std::string_view source_encoding() const noexcept { return {}; }
 };

@@ -54,6 +54,7 @@ class XlsxReader final : public RecordSource {
     std::optional<std::uint64_t> total_bytes() const noexcept override { return sheet_size_; }
     const std::string& name() const noexcept override { return name_; }
     ColumnNaming column_naming() const noexcept override { return ColumnNaming::lettered; }
+    CellText cell_text() const noexcept override { return CellText::checked_utf8; }
     const std::string& sheet_name() const noexcept { return sheet_name_; }
 
     struct Row {
