@@ -107,6 +107,28 @@ for f in $(help_flags run); do
     if grep -qxF -- "${f#--}" <<<"$config_keys"; then pass; else fail "run $f has no key in docs/config.md"; fi
 done
 
+# ... and every option key docs/config.md lists is one the config parser accepts (a key it did not
+# know would be refused as "unknown key", file and line named).
+printf 'email,firstName,lastName,clinicRole,level,canManageStudies,hasDashboardAccess\n' >"$WORK/keys.csv"
+for key in $(awk '/^## Option keys/ {on = 1; next} on && /^## / {exit} on' "$SRC/docs/config.md" |
+    grep -oE '^\| `[a-z-]+` \|' | tr -d '|` '); do
+    case $key in
+    report-format) value='"csv"' ;;
+    log-format) value='"text"' ;;
+    delimiter) value='","' ;;
+    encoding) value='"utf-8"' ;;
+    base-url) value='"https://api.example.org"' ;;
+    concurrency | max-retries | rate | timeout | max-wait) value=1 ;;
+    allow-insecure-http | resume | verbose | quiet) value=false ;;
+    *) value="\"$key.out\"" ;;
+    esac
+    printf '%s = %s\n' "$key" "$value" >"$WORK/key.toml"
+    "$BIN" validate "$WORK/keys.csv" --config "$WORK/key.toml" --report "$WORK/keys.report.csv" -q \
+        >/dev/null 2>"$WORK/key.err"
+    if grep -q "unknown key" "$WORK/key.err"; then fail "docs/config.md lists '$key', which the config parser does not know"
+    else pass; fi
+done
+
 # Enumerated values offered by the completions.
 for v in csv jsonl; do
     expect_contains <(bash -c "source '$bash_completion'; _avara_onboard_values --report-format") "$v"
