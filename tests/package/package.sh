@@ -74,7 +74,15 @@ expect_eq "$words" "validate" "completion of 'avara-onboard va'"
 words=$(bash -c "source '$comp'; COMP_WORDS=(avara-onboard run x.csv --report-format ''); COMP_CWORD=4; _avara_onboard; echo \${COMPREPLY[*]}")
 expect_eq "$words" "csv jsonl" "completion of --report-format"
 if command -v zsh >/dev/null; then
-    zsh -n "$root/usr/share/zsh/vendor-completions/_avara-onboard" && pass || fail "zsh -n rejects the zsh completion"
+    zdir=$root/usr/share/zsh/vendor-completions
+    zsh -n "$zdir/_avara-onboard" && pass || fail "zsh -n rejects the zsh completion"
+    zcomplete() { zsh -f "$(dirname "$0")/zsh_complete.zsh" "$zdir" "$1" | tr '\n' ' ' | sed 's/ $//'; }
+    expect_eq "$(zcomplete 'avara-onboard va')" "validate" "zsh completion of 'avara-onboard va'"
+    expect_eq "$(zcomplete 'avara-onboard run x.csv --report-format ')" "csv jsonl" "zsh completion of --report-format"
+    expect_eq "$(zcomplete 'avara-onboard validate x.csv --log-format ')" "json text" "zsh completion of --log-format"
+    expect_eq "$(zcomplete 'avara-onboard mock-server --thr')" "--threads --throttle-rate" "zsh completion of mock-server --thr"
+else
+    echo "SKIP: zsh is not installed: the zsh completion was not tried"
 fi
 
 # 8. The units: systemd-analyze verify against the unpacked tree (the binary and man page are there).
