@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -135,6 +136,97 @@ TEST_CASE("app::add_mock_server_command refuses inconsistent flags") {
     fails("--key k.pem");                            // without --cert
     fails("--cert c.pem --key k.pem --write-ca x");  // nothing generated to write
     fails("--listen");
+}
+
+TEST_CASE("app::add_mock_server_command takes the burst, the blocked window and the seed users") {
+    CLI::App app("test");
+    MockServerCommand cmd;
+    add_mock_server_command(app, cmd);
+    app.parse(
+        "mock-server --rate-limit 100 --rate-limit-burst 20 --blocked-seconds 30 --blocked-retry-after 5 "
+        "--seed-users /tmp/users.json",
+        false);
+    const auto& o = cmd.options;
+    CHECK(o.faults.rate_limit == 100);
+    CHECK(o.faults.rate_limit_burst == 20);
+    CHECK(o.faults.blocked_seconds == 30);
+    CHECK(o.faults.blocked_retry_after_s == 5);
+    CHECK(o.seed_users_file == "/tmp/users.json");
+
+    MockServerCommand defaults;
+    CLI::App plain("test");
+    add_mock_server_command(plain, defaults);
+    plain.parse("mock-server", false);
+    CHECK(defaults.options.faults.rate_limit_burst == 0);  // max(1, R)
+    CHECK(defaults.options.faults.blocked_seconds == 0);
+    CHECK(defaults.options.faults.blocked_retry_after_s == 0);  // the seconds left
+    CHECK_FALSE(defaults.options.seed_users_file);
+
+    auto fails = [](const std::string& args) {
+        CLI::App bad("test");
+        MockServerCommand c;
+        add_mock_server_command(bad, c);
+        CHECK_THROWS_AS(bad.parse("mock-server " + args, false), CLI::ParseError);
+    };
+    fails("--rate-limit-burst 5");                    // without --rate-limit
+    fails("--rate-limit 10 --rate-limit-burst 0.5");  // a bucket holds at least one token
+    fails("--blocked-retry-after 5");                 // without --blocked-seconds
+    fails("--blocked-seconds -1");
+}
+
+TEST_CASE("app::run_mock_server_command serves a blocked window with its Retry-After, and seeded users") {
+    TempDir dir;
+    const auto ca = dir.file("ca.pem");
+    dir.write(
+        "users.json",
+        R"([{"email":"owner@clinic.org","firstName":"O","lastName":"W","clinicRole":"Other","level":"owner",)"
+        R"("canManageStudies":true,"hasDashboardAccess":true,"invitedSource":"dashboard"}])");
+    auto [pid, out] = spawn(dir.file("stderr"), [&] {
+        MockServerCommand cmd;
+        cmd.options.write_ca = ca;
+        cmd.options.seed_users_file = dir.file("users.json");
+        cmd.options.faults.blocked_seconds = 600;  // longer than any test machine's stall
+        cmd.options.faults.blocked_retry_after_s = 7;
+        return run_mock_server_command(cmd);
+    });
+    const std::string address = first_line(out);
+    ::close(out);
+    INFO("stderr: ", read_file(dir.file("stderr")));
+    REQUIRE(address.starts_with("127.0.0.1:"));
+    const std::string headers = dir.file("headers");
+    const std::string command = "curl -sS --noproxy '*' --max-time 30 -o /dev/null -D '" + headers +
+                                "' --cacert '" + ca + "' -H 'Authorization: Bearer k' 'https://" + address +
+                                "/v1/viewer/users?level=owner' 2>/dev/null";
+    CHECK(std::system(command.c_str()) == 0);
+    const auto head = read_file(headers);
+    CHECK(head.starts_with("HTTP/1.1 429"));
+    CHECK(head.find("Retry-After: 7") != std::string::npos);
+    // The admin endpoint is never blocked, and knows the seeded owner.
+    const std::string stats = dir.file("stats");
+    const std::string admin = "curl -sS --noproxy '*' --max-time 30 -o '" + stats + "' --cacert '" + ca +
+                              "' 'https://" + address + "/__admin/stats' 2>/dev/null";
+    CHECK(std::system(admin.c_str()) == 0);
+    const auto json = read_file(stats);
+    CHECK(json.find("\"owner@clinic.org\":{\"attempts\":0,\"userId\":\"usr_") != std::string::npos);
+    CHECK(json.find("\"throttled\":{\"injected\":0,\"rateLimit\":0,\"blocked\":1}") != std::string::npos);
+    ::kill(pid, SIGTERM);
+    CHECK(wait_exit(pid) == 0);
+}
+
+TEST_CASE("app::run_mock_server_command exits 2 for a --seed-users file it cannot use") {
+    TempDir dir;
+    dir.write("users.json", "[{}]");
+    auto [pid, out] = spawn(dir.file("stderr"), [&] {
+        MockServerCommand cmd;
+        cmd.options.seed_users_file = dir.file("users.json");
+        return run_mock_server_command(cmd);
+    });
+    CHECK(first_line(out).empty());
+    ::close(out);
+    CHECK(wait_exit(pid) == exit_code::usage);
+    CHECK(read_file(dir.file("stderr"))
+              .find("--seed-users " + dir.file("users.json") + ": user 1: email: is required") !=
+          std::string::npos);
 }
 
 TEST_CASE("app::run_mock_server_command prints its address first, serves, and stops cleanly on SIGTERM") {
