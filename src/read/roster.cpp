@@ -150,6 +150,16 @@ bool RosterReader::record_is_valid_utf8() const noexcept {
     return end >= begin && simdjson::validate_utf8(begin, static_cast<std::size_t>(end - begin));
 }
 
+// The email of a row that is reported broken, when its cell is there and readable.
+void RosterReader::take_email_hint(RosterRow& out) const {
+    const int col = column_of_field_[static_cast<std::size_t>(schema::Field::email)];
+    if (col >= 0 && static_cast<std::size_t>(col) < record_.cells.size()) {
+        const auto hint = text::trim(record_.cells[static_cast<std::size_t>(col)]);
+        if (text::is_valid_utf8(hint))
+            out.email_hint = hint;
+    }
+}
+
 bool RosterReader::next(RosterRow& out) {
     if (!csv_->next(record_))
         return false;
@@ -160,17 +170,12 @@ bool RosterReader::next(RosterRow& out) {
     out.cells.fill(std::nullopt);
     out.column_labels = lettered_ ? &labels_ : nullptr;
 
-    const int email_col = column_of_field_[static_cast<std::size_t>(schema::Field::email)];
-    if (email_col >= 0 && static_cast<std::size_t>(email_col) < record_.cells.size()) {
-        const auto hint = text::trim(record_.cells[static_cast<std::size_t>(email_col)]);
-        if (text::is_valid_utf8(hint))
-            out.email_hint = hint;
-    }
     if (record_.error) {
-        out.error = *record_.error;
+        out.error = *record_.error;  // a broken record has no cells, so no email either
         return true;
     }
     if (record_.cells.size() != header_cells_) {
+        take_email_hint(out);
         out.error = "has " + std::to_string(record_.cells.size()) + " columns but the header has " +
                     std::to_string(header_cells_);
         return true;
@@ -191,6 +196,7 @@ bool RosterReader::next(RosterRow& out) {
         out.cells[static_cast<std::size_t>(f)] = value;
     }
     if (!bad_utf8.empty()) {
+        take_email_hint(out);
         const auto encoding = csv_->source_encoding();
         out.error = encoding.empty() ? "invalid UTF-8 in " + bad_utf8
                                      : "text that is not valid " + std::string(encoding) + " in " + bad_utf8;

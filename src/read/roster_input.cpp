@@ -11,6 +11,7 @@
 #include "avara_onboard/read/sniff.hpp"
 #include "avara_onboard/read/transcode.hpp"
 #include "avara_onboard/read/xlsx_reader.hpp"
+#include "avara_onboard/util/log.hpp"
 
 namespace avara::read {
 
@@ -141,6 +142,15 @@ Result<std::unique_ptr<RecordSource>> open_csv(OpenedFd file, std::string head, 
     return std::unique_ptr<RecordSource>(std::move(csv));
 }
 
+// Options that do not apply to what the file turned out to be are named, not silently dropped.
+void warn_unused_options(FileKind kind, const ReadOptions& options, const std::string& name) {
+    if (kind == FileKind::xlsx && (options.delimiter || options.encoding)) {
+        log::warning(name + " is an .xlsx workbook: --delimiter and --encoding do not apply to it");
+    } else if (kind != FileKind::xlsx && options.sheet) {
+        log::warning(name + " is not an .xlsx workbook: --sheet does not apply to it");
+    }
+}
+
 }  // namespace
 
 std::string display_name(const std::string& path) {
@@ -167,6 +177,7 @@ Result<std::unique_ptr<RecordSource>> open_records(const std::string& path, cons
         ::close(file->fd);
         return input_error(name + ": " + why);
     }
+    warn_unused_options(kind, options, name);
     if (kind == FileKind::xlsx) {
         auto workbook = XlsxReader::open(file->fd, std::move(head), name, options.sheet);
         if (!workbook)

@@ -142,6 +142,10 @@ run 1 -- "$BIN" validate "$WORK/looks-like.csv" --config "$SRC/config/bayview-st
 expect_eq "$(cat "$WORK/looks-like.report.csv")" "$(cat "$WORK/x.csv")" "a workbook named .csv"
 run 1 -- "$BIN" validate - --config "$SRC/config/bayview-staff.toml" --report "$WORK/x2.csv" <"$SRC/samples/bayview-staff.xlsx"
 expect_eq "$(cat "$WORK/x2.csv")" "$(cat "$WORK/x.csv")" "a workbook from standard input"
+run 1 -- "$BIN" validate "$SRC/samples/bayview-staff.xlsx" --config "$SRC/config/bayview-staff.toml" --delimiter ';' --report "$WORK/x3.csv"
+expect_contains "$WORK/err" "is an .xlsx workbook: --delimiter and --encoding do not apply to it"
+run 1 -- "$BIN" validate "$SRC/samples/unicode-text.txt" --sheet Staff --report "$WORK/u3.csv"
+expect_contains "$WORK/err" "is not an .xlsx workbook: --sheet does not apply to it"
 run 2 -- "$BIN" validate "$SRC/samples/bayview-staff.xlsx" --sheet Payroll --report "$WORK/x3.csv"
 expect_contains "$WORK/err" "the workbook has no sheet 'Payroll' (its sheets: 'bayview-staff')"
 

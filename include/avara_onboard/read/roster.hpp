@@ -65,6 +65,7 @@ class RosterReader {
     void label_columns();
     void note_bad_cell(schema::Field f, std::string_view value, std::string& bad);
     bool record_is_valid_utf8() const noexcept;
+    void take_email_hint(RosterRow& out) const;
 
     std::unique_ptr<RecordSource> csv_;
     CsvRecord record_;
