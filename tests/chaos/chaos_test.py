@@ -71,6 +71,7 @@ def body(ctx):
             kinds[i] = "startup"
         landed_in_merge = 0
         killed = 0
+        recorded = {}  # email -> (user_id, the server's POSTs for it) when first seen done on disk
         for i, kind in enumerate(kinds):
             proc = harness.start(args, ctx.path("err.txt"))
             if kind == "merge":
@@ -89,6 +90,11 @@ def body(ctx):
             ctx.log("kill %2d %-13s %s; report %d lines, journal %d" % (
                 i + 1, moment, "finished first (exit %d)" % code if finished else "killed",
                 harness.complete_lines(report), harness.complete_lines(report + ".pending")))
+            # What reached the disk is never sent again: its POSTs so far are all it will ever get.
+            attempts = server.stats()["emails"]
+            for email, user_id in harness.done_on_disk(report).items():
+                if email not in recorded:
+                    recorded[email] = (user_id, attempts.get(email, {}).get("attempts", 0))
             rows = harness.prefix_rows(report)
             if not ctx.check(rows == [str(r) for r in range(1, len(rows) + 1)],
                              "after kill %d the report is not a gap-free prefix in row order" % (i + 1)):
@@ -101,14 +107,19 @@ def body(ctx):
         ctx.check(code == 0, "the final --resume exited %s: %s" % (code, err[-2000:]))
         state = server.stop()
         harness.check_complete(ctx, harness.read_report(report), emails, state)
+        resent = [e for e, (_, n) in recorded.items() if state["emails"][e]["attempts"] != n]
+        ctx.check(not resent, "%d rows recorded done on disk were sent again: %s" % (len(resent), resent[:5]))
+        wrong = [e for e, (uid, _) in recorded.items() if uid != state["emails"][e]["userId"]]
+        ctx.check(not wrong, "%d rows recorded with another user_id than the server's: %s" % (len(wrong), wrong[:5]))
         for leftover in (".pending", ".previous", ".previous.tmp"):
             ctx.check(not os.path.exists(report + leftover), "left behind: " + report + leftover)
         ctx.check(oct(os.stat(report).st_mode & 0o777) == "0o600", "report mode 0600")
         ctx.check(landed_in_merge >= 1, "no kill landed inside the merge (%d aimed)" % MERGE_KILLS)
         elapsed = time.monotonic() - started
         ctx.log("chaos seed %d: %d rows, %d kills (%d inside the merge), %d requests (%.2f per row), "
-                "%d users, %.1f s" % (seed, ROWS, KILLS, landed_in_merge, state["totalRequests"],
-                                      state["totalRequests"] / ROWS, state["usersCreated"], elapsed))
+                "%d users, %d rows seen done on disk between kills, %.1f s"
+                % (seed, ROWS, KILLS, landed_in_merge, state["totalRequests"], state["totalRequests"] / ROWS,
+                   state["usersCreated"], len(recorded), elapsed))
         ctx.check(elapsed < BUDGET_S, "took %.1f s, over %d s" % (elapsed, BUDGET_S))
     finally:
         server.kill()

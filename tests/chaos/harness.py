@@ -102,6 +102,31 @@ def prefix_rows(path):
     return [r[0] for r in rows[1:]]
 
 
+def _whole_text(path):
+    try:
+        with open(path, newline="") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return ""
+    return text[:text.rfind("\n") + 1]
+
+
+def done_on_disk(report):
+    """{email: user_id} of every invited/exists row that a CSV report, its journal and its .previous
+    hold in whole lines: what a resume must never send again."""
+    done = {}
+    records = list(csv.reader(io.StringIO(_whole_text(report))))[1:]
+    records += list(csv.reader(io.StringIO(_whole_text(report + ".pending"))))
+    for r in records:
+        if len(r) == 8 and r[3] in ("invited", "exists"):
+            done[r[2].lower()] = r[5]
+    for line in _whole_text(report + ".previous").splitlines():
+        r = json.loads(line)
+        if r["status"] in ("invited", "exists"):
+            done[r["email"].lower()] = r["user_id"] or ""
+    return done
+
+
 def whole_lines(path):
     """True when the file is empty or ends with a newline: no half line was left behind."""
     with open(path, "rb") as f:
