@@ -14,7 +14,8 @@ namespace {
 
 constexpr std::string_view users_path = "/v1/viewer/users";
 constexpr std::string_view admin_stats_path = "/__admin/stats";
-constexpr std::int64_t max_series_seconds = 24 * 3600;  // the per-second counts stop growing after a day
+constexpr std::int64_t max_series_seconds =
+    std::int64_t{24} * 3600;  // the per-second counts stop growing after a day
 
 // `Bearer <token>`, the scheme in any case (RFC 7235), the token non-empty.
 std::optional<std::string_view> bearer_token(std::string_view authorization) {

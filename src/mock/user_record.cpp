@@ -153,7 +153,7 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
     if (zone == "Z" || zone == "z") {
     } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && digits(zone, 1, 2, oh) &&
                zone[3] == ':' && digits(zone, 4, 2, om)) {
-        offset = (zone[0] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+        offset = (zone[0] == '+' ? 1 : -1) * (std::int64_t{oh} * 3600 + std::int64_t{om} * 60);
     } else {
         return std::nullopt;
     }

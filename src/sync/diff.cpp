@@ -100,7 +100,7 @@ Result<Scope> make_scope(std::string_view scope_text, const std::vector<std::str
     }
     for (const auto& pattern : keep) {
         const std::string p = text::to_lower(text::trim(pattern));
-        const auto bad = [&pattern](std::string why) {
+        const auto bad = [&pattern](const std::string& why) {
             return make_error(ErrorKind::config, "[sync] keep \"" + pattern + "\": " + why +
                                                      " (expected an email, or *@domain for a whole domain)");
         };
@@ -143,10 +143,10 @@ std::vector<FieldChange> compare(const validate::Invite& roster, const Directory
     return changes;
 }
 
-Diff::Diff(const Directory& directory, Scope scope, std::vector<std::string> previously_revoked)
+Diff::Diff(const Directory& directory, Scope scope, const std::vector<std::string>& previously_revoked)
     : directory_(directory), scope_(std::move(scope)), present_(directory.size(), false) {
     revoked_.reserve(previously_revoked.size());
-    for (auto& e : previously_revoked)
+    for (const auto& e : previously_revoked)
         revoked_.push_back(text::to_lower(e));
     std::sort(revoked_.begin(), revoked_.end());
     for (const auto& u : directory_.users())

@@ -191,7 +191,7 @@ bool bool_or_false(const json::object& o, std::string_view key) {
 }
 
 Result<DirectoryUser> read_user(const json::value& v, std::size_t position) {
-    const auto bad = [position](std::string why) {
+    const auto bad = [position](const std::string& why) {
         return make_error(ErrorKind::input, "the listing's user " + std::to_string(position) + " " + why);
     };
     if (!v.is_object())

@@ -107,7 +107,7 @@ std::string text_member(const json::object& o, std::string_view key) {
 }
 
 Result<PlannedChange> change_from_json(const json::value& v, std::size_t position) {
-    const auto bad = [position](std::string why) {
+    const auto bad = [position](const std::string& why) {
         return make_error(ErrorKind::input, "change " + std::to_string(position) + ": " + why);
     };
     const auto* o = v.if_object();

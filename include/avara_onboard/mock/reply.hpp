@@ -11,7 +11,7 @@
 
 namespace avara::mock {
 
-inline constexpr std::size_t max_body_bytes = 64 * 1024;
+inline constexpr std::size_t max_body_bytes = std::size_t{64} * 1024;
 
 // Views into the HTTP layer's parsed message; they must outlive the calls that take them.
 struct Request {

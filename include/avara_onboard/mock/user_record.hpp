@@ -13,7 +13,7 @@ enum class InvitationStatus : std::uint8_t { sent, accepted, rejected, revoked }
 std::string_view invitation_status_name(InvitationStatus s) noexcept;
 std::optional<InvitationStatus> invitation_status_from(std::string_view name) noexcept;
 
-inline constexpr std::int64_t invitation_lifetime_s = 7 * 24 * 3600;
+inline constexpr std::int64_t invitation_lifetime_s = std::int64_t{7} * 24 * 3600;
 
 struct UserRecord {
     std::string id;  // usr_ + 32 hex

@@ -94,7 +94,7 @@ class Diff {
   public:
     // `directory` must be finished and outlive the Diff. `previously_revoked`: the emails (any case)
     // that the last sync's report lists as revoked.
-    Diff(const Directory& directory, Scope scope, std::vector<std::string> previously_revoked);
+    Diff(const Directory& directory, Scope scope, const std::vector<std::string>& previously_revoked);
 
     // Rows in any order, each email once (validate has already turned repeats into duplicates).
     RowDecision valid_row(const validate::Invite& invite);
