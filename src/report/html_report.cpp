@@ -200,6 +200,15 @@ constexpr const char* page_script = R"(
       rows.forEach(function (r) { body.appendChild(r); });
     });
   });
+  // A link can carry a view: #q=TEXT&status=STATUS&sort=COLUMN (or -COLUMN for descending).
+  var view = new URLSearchParams(location.hash.slice(1));
+  if (view.get('q')) box.value = view.get('q');
+  Array.prototype.forEach.call(document.querySelectorAll('.toolbar button'), function (b) {
+    if (view.get('status') && b.dataset.filter === view.get('status')) b.click();
+  });
+  var sort = view.get('sort') || '', th = table.querySelector('th[data-key="' + sort.replace(/^-/, '') + '"]');
+  if (th) { th.click(); if (sort.charAt(0) === '-') th.click(); }
+  apply();
 })();
 )";
 
@@ -257,9 +266,10 @@ void append_rows(std::string& out, const HtmlReportData& data) {
                std::to_string(data.human_rows) + " are listed; the report file holds them all.</p>\n";
     }
     out +=
-        "<table id=\"rows\"><thead><tr><th data-type=\"number\">Row</th><th data-type=\"number\">Line</th>"
-        "<th>Email</th><th>Status</th><th "
-        "data-type=\"number\">HTTP</th><th>Reason</th></tr></thead><tbody>\n";
+        "<table id=\"rows\"><thead><tr><th data-key=\"row\" data-type=\"number\">Row</th>"
+        "<th data-key=\"line\" data-type=\"number\">Line</th><th data-key=\"email\">Email</th>"
+        "<th data-key=\"status\">Status</th><th data-key=\"http\" data-type=\"number\">HTTP</th>"
+        "<th data-key=\"reason\">Reason</th></tr></thead><tbody>\n";
     for (const auto& r : data.rows) {
         out += "<tr data-status=\"" + html_escape(r.status) +
                "\" style=\"--c:" + std::string(status_colour(r.status)) + "\"><td>" + html_escape(r.row) +

@@ -134,6 +134,16 @@ expect_contains "$WORK/run.dom" 'Rows that need a human (8)'
 # The script ran (it fills the "shown" count only when filtering; its click handlers are attached):
 # the page's own rows are all there, in row order.
 expect_eq "$(grep -o '<tr data-status=' "$WORK/run.dom" | wc -l | tr -d ' ')" 8 "rows listed in the DOM"
+# The page's script filters and sorts: a view in the link (#status=...&sort=-row, #q=...) is applied
+# on load, as the buttons and headings would, and the DOM shows the result.
+browse "file://$WORK/run.html#status=invalid&sort=-row" --dump-dom >"$WORK/view.dom"
+grep -oE '<tr data-status="[a-z]+"[^>]*><td>[0-9]+' "$WORK/view.dom" >"$WORK/view.rows"
+expect_eq "$(grep -c 'hidden' "$WORK/view.rows")" 1 "rows hidden by the status filter (the duplicate)"
+expect_eq "$(grep -v hidden "$WORK/view.rows" | grep -oE '[0-9]+$' | tr '\n' ' ')" "35 33 32 31 30 29 28 " \
+    "invalid rows, sorted by row, descending"
+browse "file://$WORK/run.html#q=chloe.wright" --dump-dom >"$WORK/query.dom"
+expect_eq "$(grep -oE '<tr data-status="[a-z]+"[^>]*>' "$WORK/query.dom" | grep -vc hidden)" 1 "rows left by the text filter"
+expect_contains "$WORK/query.dom" '<span id="shown">1</span>'
 browse "file://$WORK/evil.html" --dump-dom >"$WORK/evil.dom"
 expect_contains "$WORK/evil.dom" "&lt;script&gt;alert(1)&lt;/script&gt;@x.org"
 expect_eq "$(grep -o '<script' "$WORK/evil.dom" | wc -l | tr -d ' ')" 1 "script elements in the rendered DOM"
