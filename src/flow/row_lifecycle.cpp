@@ -6,14 +6,44 @@ namespace avara::flow {
 
 using report::Status;
 
+namespace {
+Request first_request(Operation op) noexcept {
+    switch (op) {
+        case Operation::invite:
+            return Request::invite;
+        case Operation::update:
+            return Request::update;
+        case Operation::revoke:
+            return Request::revoke;
+        case Operation::reactivate:
+            return Request::reactivate;
+    }
+    return Request::invite;
+}
+}  // namespace
+
+const char* to_string(Request r) noexcept {
+    switch (r) {
+        case Request::invite:
+            return "invite";
+        case Request::lookup:
+            return "lookup";
+        case Request::update:
+            return "update";
+        case Request::revoke:
+            return "revoke";
+        case Request::reactivate:
+            return "reactivate";
+    }
+    return "unknown";
+}
+
 const char* to_string(Step s) noexcept {
     switch (s) {
         case Step::acquire_slot:
             return "acquire_slot";
-        case Step::send_invite:
-            return "send_invite";
-        case Step::send_lookup:
-            return "send_lookup";
+        case Step::send:
+            return "send";
         case Step::wait:
             return "wait";
         case Step::finish:
@@ -23,8 +53,8 @@ const char* to_string(Step s) noexcept {
 }
 
 RowLifecycle::RowLifecycle(const RetryPolicy& policy, std::uint64_t row, std::uint64_t line,
-                           std::string email)
-    : retry_(policy) {
+                           std::string email, Operation operation, FollowUp follow_up)
+    : retry_(policy), operation_(operation), follow_up_(follow_up), request_(first_request(operation)) {
     result_.row = row;
     result_.line = line;
     result_.email = std::move(email);
@@ -36,7 +66,7 @@ RowAction RowLifecycle::start() noexcept {
 }
 
 RowAction RowLifecycle::on_slot() noexcept {
-    step_ = phase_ == Phase::invite ? Step::send_invite : Step::send_lookup;
+    step_ = Step::send;
     return RowAction{step_};
 }
 
@@ -54,7 +84,7 @@ RowAction RowLifecycle::finish(Status status, std::string error) {
 }
 
 RowAction RowLifecycle::on_stop() {
-    if (phase_ == Phase::lookup)
+    if (request_ == Request::lookup)
         return finish(Status::exists, "user id not looked up: the run stopped");
     if (sent_ == 0) {
         settlement_ = Settlement::leave_for_resume;  // no line: --resume sends it
@@ -67,9 +97,9 @@ RowAction RowLifecycle::on_reply(const RequestOutcome& outcome, std::chrono::sys
                                  double jitter) {
     if (outcome.left_machine)
         ++sent_;
-    if (phase_ == Phase::lookup)
+    if (request_ == Request::lookup)
         return on_lookup_reply(outcome);
-    return on_invite_reply(outcome, now, jitter);
+    return on_change_reply(outcome, now, jitter);
 }
 
 RowAction RowLifecycle::on_fatal_tls(const RequestOutcome& outcome) {
@@ -83,7 +113,7 @@ RowAction RowLifecycle::on_fatal_tls(const RequestOutcome& outcome) {
     return finish(Status::failed, outcome.problem);
 }
 
-RowAction RowLifecycle::on_invite_reply(const RequestOutcome& outcome,
+RowAction RowLifecycle::on_change_reply(const RequestOutcome& outcome,
                                         std::chrono::system_clock::time_point now, double jitter) {
     RowAction fed;
     const auto* reply = std::get_if<HttpReply>(&outcome.attempt);
@@ -100,22 +130,51 @@ RowAction RowLifecycle::on_invite_reply(const RequestOutcome& outcome,
     return act_on(d, outcome, fed);
 }
 
+RowAction RowLifecycle::next_request(Request r, RowAction fed) {
+    request_ = r;
+    step_ = Step::acquire_slot;  // the next request takes a slot like any other
+    fed.step = Step::acquire_slot;
+    return fed;
+}
+
+RowAction RowLifecycle::on_success(const RequestOutcome& outcome, RowAction fed) {
+    switch (request_) {
+        case Request::invite:
+            result_.user_id = outcome.user_id.value_or("");
+            fed.step =
+                finish(Status::invited, outcome.user_id ? "" : "the server's reply held no userId").step;
+            return fed;
+        case Request::reactivate:
+            if (follow_up_ == FollowUp::update)
+                return next_request(Request::update, fed);
+            fed.step = finish(Status::reactivated, "").step;
+            return fed;
+        case Request::update:
+            fed.step =
+                finish(operation_ == Operation::reactivate ? Status::reactivated : Status::updated, "").step;
+            return fed;
+        case Request::revoke:
+            fed.step = finish(Status::revoked, "").step;
+            return fed;
+        case Request::lookup:
+            break;  // answered by on_lookup_reply
+    }
+    return fed;
+}
+
 RowAction RowLifecycle::act_on(const Decision& d, const RequestOutcome& outcome, RowAction fed) {
     RowAction next = fed;
     switch (d.action) {
         case Action::invited:
-            result_.user_id = outcome.user_id.value_or("");
-            next.step =
-                finish(Status::invited, outcome.user_id ? "" : "the server's reply held no userId").step;
-            return next;
+            return on_success(outcome, fed);
         case Action::exists:
-            phase_ = Phase::lookup;
-            step_ = Step::acquire_slot;
-            next.step = Step::acquire_slot;
-            return next;
+            if (request_ == Request::invite)
+                return next_request(Request::lookup, fed);
+            next.step = finish(Status::rejected, outcome.problem).step;  // a conflict on a change: final
+            break;
         case Action::rejected:
             next.step = finish(Status::rejected, outcome.problem).step;
-            return next;
+            break;
         case Action::abort_auth:
             abort_ = make_error(ErrorKind::auth, "the server refused the API key (" + outcome.problem +
                                                      "); no new requests were started");
@@ -128,7 +187,7 @@ RowAction RowLifecycle::act_on(const Decision& d, const RequestOutcome& outcome,
             next.step = finish(Status::failed, outcome.problem + " (gave up after " + std::to_string(tries) +
                                                    (tries == 1 ? " attempt)" : " attempts)"))
                             .step;
-            return next;
+            break;
         }
         case Action::abort_wait: {
             const auto when = text::format_wall_time(d.resume_at);
@@ -146,6 +205,11 @@ RowAction RowLifecycle::act_on(const Decision& d, const RequestOutcome& outcome,
             next.step = Step::wait;
             next.delay = d.delay;
             return next;
+    }
+    if (operation_ == Operation::revoke && !abort_) {
+        abort_ = make_error(ErrorKind::interrupted,
+                            "revocations stopped at the first one that did not succeed (" + result_.email +
+                                ": " + outcome.problem + "); no further user was revoked");
     }
     return next;
 }

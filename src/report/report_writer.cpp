@@ -22,6 +22,14 @@ std::string_view to_string(Status s) noexcept {
             return "rejected";
         case Status::failed:
             return "failed";
+        case Status::updated:
+            return "updated";
+        case Status::unchanged:
+            return "unchanged";
+        case Status::revoked:
+            return "revoked";
+        case Status::reactivated:
+            return "reactivated";
     }
     return "invalid";
 }
@@ -91,10 +99,14 @@ void append_csv_cell(std::string& out, std::string_view cell) {
 }  // namespace
 
 void append_csv_line(std::string& out, const RowResult& r) {
-    append_number(out, r.row);
-    out.push_back(',');
-    append_number(out, r.line);
-    out.push_back(',');
+    if (r.from_roster) {
+        append_number(out, r.row);
+        out.push_back(',');
+        append_number(out, r.line);
+        out.push_back(',');
+    } else {
+        out.append(",,");
+    }
     append_csv_cell(out, r.email);
     out.push_back(',');
     out.append(to_string(r.status));
@@ -111,10 +123,14 @@ void append_csv_line(std::string& out, const RowResult& r) {
 }
 
 void append_jsonl_line(std::string& out, const RowResult& r) {
-    out.append("{\"row\":");
-    append_number(out, r.row);
-    out.append(",\"line\":");
-    append_number(out, r.line);
+    if (r.from_roster) {
+        out.append("{\"row\":");
+        append_number(out, r.row);
+        out.append(",\"line\":");
+        append_number(out, r.line);
+    } else {
+        out.append("{\"row\":null,\"line\":null");
+    }
     out.append(",\"email\":");
     text::append_json_string(out, r.email);
     out.append(",\"status\":\"");

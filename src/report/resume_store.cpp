@@ -33,8 +33,9 @@ Error input_error(const std::string& file, std::uint64_t line, const std::string
     return make_error(ErrorKind::input, file + ":" + std::to_string(line) + ": " + what);
 }
 
+// What a later run skips: every outcome its command meant (sync's too), never a problem to retry.
 bool kept(Status s) noexcept {
-    return s == Status::invited || s == Status::exists;
+    return is_success(s);
 }
 
 template <class T>
@@ -51,9 +52,11 @@ std::optional<std::string> row_from_cells(const std::vector<std::string_view>& c
         return "expected " + std::to_string(column_count) + " cells (" + std::string(csv_header) +
                "), found " + std::to_string(cells.size());
     }
-    if (!parse_number(cells[0], out.row))
+    // A user sync revoked has no roster row: both cells empty.
+    out.from_roster = !(cells[0].empty() && cells[1].empty());
+    if (out.from_roster && !parse_number(cells[0], out.row))
         return "row: not a number: '" + std::string(cells[0]) + "'";
-    if (!parse_number(cells[1], out.line))
+    if (out.from_roster && !parse_number(cells[1], out.line))
         return "line: not a number: '" + std::string(cells[1]) + "'";
     const auto status = parse_status(cells[3]);
     if (!status)
@@ -119,7 +122,8 @@ std::optional<std::string> row_from_json(std::string_view line, RowResult& out) 
         if (!o->contains(key))
             return "missing key '" + std::string(key) + "'";
     }
-    if (auto e = json_number(*o, "row", out.row, false))
+    out.from_roster = !o->at("row").is_null();
+    if (auto e = json_number(*o, "row", out.row, !out.from_roster))
         return e;
     if (auto e = json_number(*o, "line", out.line, true))
         return e;

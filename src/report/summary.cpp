@@ -20,8 +20,12 @@ std::string Summary::to_json() const {
     for (Status s : all_statuses) {
         // validate reports only its own statuses; run only its own.
         const bool validate_status = s == Status::valid || s == Status::invalid || s == Status::duplicate;
-        const bool run_status = s != Status::valid;
-        if ((command == "validate" && validate_status) || (command != "validate" && run_status)) {
+        const bool sync_only = s == Status::updated || s == Status::unchanged || s == Status::revoked ||
+                               s == Status::reactivated;
+        const bool wanted = command == "validate" ? validate_status
+                            : command == "sync"   ? s != Status::valid
+                                                  : s != Status::valid && !sync_only;
+        if (wanted) {
             counts_obj[std::string(to_string(s))] = count(s);
         }
     }
@@ -50,8 +54,9 @@ std::string Summary::counts_line() const {
     bool first = true;
     // Outcomes first, problems after: "40 rows: 33 invited, 2 exists, 5 invalid".
     constexpr std::array<Status, status_count> display_order = {
-        Status::invited,   Status::exists,   Status::valid, Status::invalid,
-        Status::duplicate, Status::rejected, Status::failed};
+        Status::invited,     Status::exists,   Status::updated, Status::unchanged,
+        Status::reactivated, Status::revoked,  Status::valid,   Status::invalid,
+        Status::duplicate,   Status::rejected, Status::failed};
     for (Status s : display_order) {
         if (count(s) == 0)
             continue;

@@ -3,6 +3,9 @@
 #include <openssl/evp.h>
 #include <simdjson.h>
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 #include "avara_onboard/util/error.hpp"
 #include "avara_onboard/util/text.hpp"
 
@@ -44,22 +47,7 @@ net::HttpRequest invite_request(std::string body, std::string_view email, std::s
 }
 
 std::string percent_encode(std::string_view text) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(text.size() * 3);
-    for (char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                c == '-' || c == '.' || c == '_' || c == '~';
-        if (unreserved) {
-            out.push_back(ch);
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0xF]);
-        }
-    }
-    return out;
+    return boost::urls::encode(text, boost::urls::unreserved_chars);
 }
 
 net::HttpRequest lookup_request(std::string_view email, std::string_view api_key) {
@@ -67,6 +55,39 @@ net::HttpRequest lookup_request(std::string_view email, std::string_view api_key
     request.method = "GET";
     request.target = std::string(users_path) + "?email=" + percent_encode(email) + "&limit=1";
     add_common_headers(request, api_key);
+    return request;
+}
+
+net::HttpRequest list_request(const std::string* cursor, std::string_view api_key) {
+    net::HttpRequest request;
+    request.method = "GET";
+    request.target = std::string(users_path) + "?limit=100";
+    if (cursor != nullptr)
+        request.target += "&cursor=" + percent_encode(*cursor);
+    add_common_headers(request, api_key);
+    return request;
+}
+
+net::HttpRequest update_request(std::string_view user_id, std::string body, std::string_view api_key) {
+    net::HttpRequest request;
+    request.method = "PATCH";
+    request.target = std::string(users_path) + "/" + percent_encode(user_id);
+    add_common_headers(request, api_key);
+    request.headers.push_back({"Content-Type", "application/json"});
+    request.body = std::move(body);
+    return request;
+}
+
+net::HttpRequest access_request(AccessChange change, std::string_view user_id, std::string_view api_key) {
+    net::HttpRequest request;
+    request.method = "POST";
+    request.target =
+        std::string(users_path) + (change == AccessChange::revoke ? "/revoke-access" : "/reactivate");
+    add_common_headers(request, api_key);
+    request.headers.push_back({"Content-Type", "application/json"});
+    request.body = "{\"userId\":";
+    text::append_json_string(request.body, user_id);
+    request.body += "}";
     return request;
 }
 

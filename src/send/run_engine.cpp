@@ -40,10 +40,11 @@ using wall = std::chrono::system_clock;
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// A valid row on its way: its state machine and the exact JSON it sends.
+// A change on its way: its state machine and what it sends.
 struct Row {
     flow::RowLifecycle life;
     std::string body;
+    std::string user_id;
     flow::RowAction next;
 };
 using RowPtr = std::unique_ptr<Row>;
@@ -83,12 +84,11 @@ class StopSlot {
 // destroys their frames, and with them the connections and timers each frame owns), and the I/O
 // objects declared after it are destroyed before it.
 struct RunEngine::Impl {
-    Impl(EngineConfig cfg, validate::ValidatedRows& rows_in, report::OrderedReport& report_in,
-         const report::ResumeStore* resume_in, report::Summary& summary_in)
+    Impl(EngineConfig cfg, WorkSource& source_in, report::OrderedReport& report_in,
+         report::Summary& summary_in)
         : config(std::move(cfg)),
-          rows(rows_in),
+          source(source_in),
           report(report_in),
-          resume(resume_in),
           summary(summary_in),
           policy(config.retry),
           limiter(flow::RateLimiterParams{config.rate, std::min(1.0, config.rate > 0 ? config.rate : 1.0)}),
@@ -97,9 +97,8 @@ struct RunEngine::Impl {
           progress_timer(io) {}
 
     EngineConfig config;
-    validate::ValidatedRows& rows;
+    WorkSource& source;
     report::OrderedReport& report;
-    const report::ResumeStore* resume;
     report::Summary& summary;
     flow::RetryPolicy policy;
     flow::RateLimiter limiter;
@@ -109,8 +108,10 @@ struct RunEngine::Impl {
     std::list<asio::steady_timer*> idle_workers;        // woken when a row is ready or the report drains
     std::list<asio::steady_timer*> slot_waiters;        // woken when the limiter loosens
     std::deque<RowPtr> ready;                           // rows whose retry wait is over
-    validate::ValidatedRow row;                         // the roster cursor, shared by the workers
+    Work work;                                          // the source's cursor, shared by the workers
     std::size_t parked = 0;                             // rows sleeping before a retry
+    std::size_t active = 0;                             // changes taken from the source, not yet settled
+    bool barrier = false;                               // nothing new until `active` is 0
     unsigned workers_running = 0;
     bool rows_exhausted = false;
     bool stopping = false;
@@ -170,6 +171,7 @@ struct RunEngine::Impl {
     }
 
     void settle(Row& r) {
+        --active;
         if (r.life.abort())
             stop(*r.life.abort());
         if (r.life.settlement() == flow::Settlement::leave_for_resume) {
@@ -181,40 +183,9 @@ struct RunEngine::Impl {
         wake(idle_workers);
     }
 
-    void settle_unsent(const validate::ValidatedRow& v, Status status, std::string error) {
-        RowResult r;
-        r.row = v.row;
-        r.line = v.line;
-        r.email = v.email;
-        r.status = status;
-        r.error = std::move(error);
-        summary.add(status);
-        report.complete(std::move(r));
-    }
-
-    // A row that needs no request: reported at once. True when it was one.
-    bool settle_without_request(const validate::ValidatedRow& v) {
-        if (v.status != Status::valid) {
-            settle_unsent(v, v.status, v.error);
-            return true;
-        }
-        if (resume == nullptr)
-            return false;
-        auto previous = resume->find(v.email);
-        if (!previous)
-            return false;
-        RowResult r;
-        r.row = v.row;
-        r.line = v.line;
-        r.email = v.email;
-        r.status = previous->status;
-        r.http_status = previous->http_status;
-        r.user_id = previous->user_id;
-        r.attempts = previous->attempts;
-        ++result.skipped_by_resume;
-        summary.add(r.status);
-        report.complete(std::move(r));
-        return true;
+    void settle_work(Work& w) {
+        summary.add(w.result.status);
+        report.complete(std::move(w.result));
     }
 
     // The next row a worker should carry: a retry whose wait is over first, then the roster's next
@@ -227,25 +198,38 @@ struct RunEngine::Impl {
                 ready.pop_front();
                 co_return r;
             }
-            if (stopping || (rows_exhausted && parked == 0))
+            if (stopping || (rows_exhausted && parked == 0 && !barrier))
                 co_return nullptr;
-            if (!rows_exhausted && report.buffered() < config.max_out_of_order) {
+            if (barrier && active == 0)
+                barrier = false;
+            if (!barrier && !rows_exhausted && report.buffered() < config.max_out_of_order) {
                 // A long stretch of rows that need no request must not starve signals and progress.
                 if (++handled_without_yield == 512) {
                     handled_without_yield = 0;
                     co_await asio::post(io, asio::use_awaitable);
                     continue;
                 }
-                if (!rows.next(row)) {
+                if (!source.next(work)) {
                     rows_exhausted = true;
                     wake(idle_workers);
                     continue;
                 }
-                if (settle_without_request(row))
+                if (work.kind == Work::Kind::settled) {
+                    settle_work(work);
                     continue;
+                }
+                if (work.kind == Work::Kind::barrier) {
+                    barrier = true;
+                    continue;
+                }
+                ++active;
                 auto fresh = std::make_unique<Row>(
-                    Row{flow::RowLifecycle(policy, row.row, row.line, row.email), std::string{}, {}});
-                row.invite.append_json(fresh->body);
+                    Row{flow::RowLifecycle(policy, work.result.row, work.result.line,
+                                           std::move(work.result.email), work.operation, work.follow_up),
+                        std::move(work.body),
+                        std::move(work.user_id),
+                        {}});
+                fresh->life.result().from_roster = work.result.from_roster;
                 fresh->next = fresh->life.start();
                 co_return fresh;
             }
@@ -256,11 +240,26 @@ struct RunEngine::Impl {
         }
     }
 
+    net::HttpRequest make_request(const Row& r) const {
+        switch (r.life.request()) {
+            case flow::Request::invite:
+                return invite_request(r.body, r.life.email(), config.api_key);
+            case flow::Request::lookup:
+                return lookup_request(r.life.email(), config.api_key);
+            case flow::Request::update:
+                return update_request(r.user_id, r.body, config.api_key);
+            case flow::Request::revoke:
+                return access_request(AccessChange::revoke, r.user_id, config.api_key);
+            case flow::Request::reactivate:
+                return access_request(AccessChange::reactivate, r.user_id, config.api_key);
+        }
+        return lookup_request(r.life.email(), config.api_key);
+    }
+
     // One request of the row on this worker's connection, and what the row makes of its outcome.
     awaitable<flow::RowAction> exchange(net::HttpConnection& conn, Row& r) {
-        const bool invite = r.next.step == Step::send_invite;
-        net::HttpRequest request = invite ? invite_request(r.body, r.life.email(), config.api_key)
-                                          : lookup_request(r.life.email(), config.api_key);
+        const flow::Request kind = r.life.request();
+        net::HttpRequest request = make_request(r);
         auto reply = co_await conn.send(std::move(request), config.timeout);
         flow::RequestOutcome outcome;
         if (!reply) {
@@ -277,8 +276,10 @@ struct RunEngine::Impl {
                                               reply->header("retry-after-ms").value_or(std::string_view{}),
                                               reply->header("retry-after").value_or(std::string_view{})};
             if (reply->status / 100 == 2) {
-                outcome.user_id = invite ? user_id_from_invite(reply->body)
-                                         : user_id_from_lookup(reply->body, r.life.email());
+                if (kind == flow::Request::invite)
+                    outcome.user_id = user_id_from_invite(reply->body);
+                if (kind == flow::Request::lookup)
+                    outcome.user_id = user_id_from_lookup(reply->body, r.life.email());
             } else {
                 outcome.problem = server_message(reply->status, reply->body);
             }
@@ -326,8 +327,7 @@ struct RunEngine::Impl {
                     r->next = go ? r->life.on_slot() : r->life.on_stop();
                     break;
                 }
-                case Step::send_invite:
-                case Step::send_lookup: {
+                case Step::send: {
                     flow::RowAction next = co_await exchange(conn, *r);
                     r->next = next;
                     break;
@@ -400,8 +400,8 @@ std::string RunEngine::Impl::progress_line() const {
     const double rate = elapsed > 0 ? static_cast<double>(summary.rows()) / elapsed : 0;
     // "1200 rows: 1150 invited, 50 invalid", then where we are and how fast.
     std::string line = summary.counts_line();
-    if (auto total = rows.total_bytes(); total && *total > 0) {
-        const double fraction = static_cast<double>(rows.bytes_consumed()) / static_cast<double>(*total);
+    if (auto total = source.total_bytes(); total && *total > 0) {
+        const double fraction = static_cast<double>(source.bytes_consumed()) / static_cast<double>(*total);
         char pct[16];
         std::snprintf(pct, sizeof pct, "; %.0f%% read", std::min(100.0, fraction * 100.0));
         line += pct;
@@ -489,9 +489,9 @@ EngineResult RunEngine::Impl::run() {
     return result;
 }
 
-RunEngine::RunEngine(EngineConfig config, validate::ValidatedRows& rows, report::OrderedReport& report,
-                     const report::ResumeStore* resume, report::Summary& summary)
-    : impl_(std::make_unique<Impl>(std::move(config), rows, report, resume, summary)) {}
+RunEngine::RunEngine(EngineConfig config, WorkSource& source, report::OrderedReport& report,
+                     report::Summary& summary)
+    : impl_(std::make_unique<Impl>(std::move(config), source, report, summary)) {}
 
 RunEngine::~RunEngine() = default;
 

@@ -51,7 +51,8 @@ RequestOutcome transport(bool left, flow::TlsFailure tls = flow::TlsFailure::non
 RowLifecycle at_first_request(const flow::RetryPolicy& policy) {
     RowLifecycle row(policy, 7, 9, "ada@example.org");
     REQUIRE(row.start().step == Step::acquire_slot);
-    REQUIRE(row.on_slot().step == Step::send_invite);
+    REQUIRE(row.on_slot().step == Step::send);
+    REQUIRE(row.request() == flow::Request::invite);
     return row;
 }
 
@@ -88,7 +89,8 @@ TEST_CASE("flow::RowLifecycle: 409 looks the id up under the rate budget, then i
     RowAction a = row.on_reply(http(409, "HTTP 409: exists"), now, 0.5);
     CHECK(a.step == Step::acquire_slot);  // the lookup takes a slot like any request
     CHECK(a.feedback == Feedback::accepted);
-    CHECK(row.on_slot().step == Step::send_lookup);
+    CHECK(row.on_slot().step == Step::send);
+    CHECK(row.request() == flow::Request::lookup);
 
     SUBCASE("found") {
         RequestOutcome found = http(200);
@@ -162,7 +164,8 @@ TEST_CASE("flow::RowLifecycle: 408, 429, 5xx and transport failures wait, holdin
     CHECK(a.delay == 500ms);  // our backoff: 0.5 s x 2^0, no jitter
     CHECK(a.feedback == Feedback::accepted);
     CHECK(row.on_wait_over().step == Step::acquire_slot);
-    CHECK(row.on_slot().step == Step::send_invite);
+    CHECK(row.on_slot().step == Step::send);
+    CHECK(row.request() == flow::Request::invite);
 
     a = row.on_reply(http(429, "HTTP 429", "3"), now, 0.0);
     CHECK(a.step == Step::wait);
@@ -297,10 +300,83 @@ TEST_CASE("flow::RowLifecycle: a stop in each state") {
     }
 }
 
+TEST_CASE("flow::RowLifecycle: sync's changes") {
+    const auto policy = policy_with(2);
+    SUBCASE("update: a 2xx is updated, a 404 rejected, a 409 rejected (no lookup)") {
+        RowLifecycle row(policy, 3, 4, "b@example.org", flow::Operation::update);
+        (void)row.start();
+        (void)row.on_slot();
+        CHECK(row.request() == flow::Request::update);
+        CHECK(row.on_reply(http(200), now, 0.0).step == Step::finish);
+        CHECK(row.result().status == Status::updated);
+        RowLifecycle gone(policy, 3, 4, "b@example.org", flow::Operation::update);
+        (void)gone.start();
+        (void)gone.on_slot();
+        (void)gone.on_reply(http(404, "HTTP 404: user not found"), now, 0.0);
+        CHECK(gone.result().status == Status::rejected);
+        CHECK_FALSE(gone.abort());
+        RowLifecycle conflict(policy, 3, 4, "b@example.org", flow::Operation::update);
+        (void)conflict.start();
+        (void)conflict.on_slot();
+        CHECK(conflict.on_reply(http(409, "HTTP 409"), now, 0.0).step == Step::finish);
+        CHECK(conflict.result().status == Status::rejected);
+    }
+    SUBCASE("reactivate then update: two requests, each under the budget, then reactivated") {
+        RowLifecycle row(policy, 5, 6, "c@example.org", flow::Operation::reactivate, flow::FollowUp::update);
+        (void)row.start();
+        (void)row.on_slot();
+        CHECK(row.request() == flow::Request::reactivate);
+        CHECK(row.on_reply(http(200), now, 0.0).step == Step::acquire_slot);
+        (void)row.on_slot();
+        CHECK(row.request() == flow::Request::update);
+        (void)row.on_reply(http(503, "HTTP 503"), now, 0.0);  // the update is retried on its own
+        CHECK(row.step() == Step::wait);
+        (void)row.on_wait_over();
+        (void)row.on_slot();
+        CHECK(row.request() == flow::Request::update);
+        (void)row.on_reply(http(200), now, 0.0);
+        CHECK(row.result().status == Status::reactivated);
+        CHECK(row.result().attempts == 3);
+    }
+    SUBCASE("reactivate alone") {
+        RowLifecycle row(policy, 5, 6, "c@example.org", flow::Operation::reactivate);
+        (void)row.start();
+        (void)row.on_slot();
+        (void)row.on_reply(http(200), now, 0.0);
+        CHECK(row.result().status == Status::reactivated);
+    }
+    SUBCASE("revoke: a 2xx is revoked; anything else stops the run") {
+        RowLifecycle row(policy, 0, 0, "d@example.org", flow::Operation::revoke);
+        (void)row.start();
+        (void)row.on_slot();
+        CHECK(row.request() == flow::Request::revoke);
+        (void)row.on_reply(http(200), now, 0.0);
+        CHECK(row.result().status == Status::revoked);
+        CHECK_FALSE(row.abort());
+        RowLifecycle refused(policy, 0, 0, "d@example.org", flow::Operation::revoke);
+        (void)refused.start();
+        (void)refused.on_slot();
+        (void)refused.on_reply(http(400, "HTTP 400: no"), now, 0.0);
+        CHECK(refused.result().status == Status::rejected);
+        REQUIRE(refused.abort());
+        CHECK(refused.abort()->message.find("revocations stopped") != std::string::npos);
+        RowLifecycle tired(policy, 0, 0, "d@example.org", flow::Operation::revoke);
+        (void)tired.start();
+        for (int i = 0; i < 3; ++i) {
+            (void)tired.on_slot();
+            (void)tired.on_reply(http(503, "HTTP 503"), now, 0.0);
+            if (tired.step() == Step::wait)
+                (void)tired.on_wait_over();
+        }
+        CHECK(tired.result().status == Status::failed);
+        CHECK(tired.abort());
+    }
+}
+
 TEST_CASE("flow::to_string(Step)") {
     CHECK(std::string(flow::to_string(Step::acquire_slot)) == "acquire_slot");
-    CHECK(std::string(flow::to_string(Step::send_invite)) == "send_invite");
-    CHECK(std::string(flow::to_string(Step::send_lookup)) == "send_lookup");
+    CHECK(std::string(flow::to_string(Step::send)) == "send");
+    CHECK(std::string(flow::to_string(flow::Request::update)) == "update");
     CHECK(std::string(flow::to_string(Step::wait)) == "wait");
     CHECK(std::string(flow::to_string(Step::finish)) == "finish");
 }

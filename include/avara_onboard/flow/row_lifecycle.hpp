@@ -1,17 +1,20 @@
 #pragma once
-// The life of one valid row, as a pure state machine in the manner of Boost.MySQL's
+// The life of one change to the server (a roster row's invite, or a sync's update, revoke or
+// reactivate), as a pure state machine in the manner of Boost.MySQL's
 // sansio_connection_node: the I/O shell (send/run_engine) tells it what happened, it answers with the
 // next action, and the shell carries that action out. No socket, timer or clock lives here: the shell
 // passes the wall-clock "now" (only to read HTTP dates) and a jitter draw, so tests step a row action by
 // action through every outcome of the contract's table.
 //
 //            start                      on_slot                      on_reply
-//   (new) ---------> acquire_slot ----------------> send_invite ------------------> finish
-//                        ^                                   |  429/5xx/408/transport  (invited, rejected,
-//                        |          on_wait_over             v                          failed, aborts)
+//   (new) ---------> acquire_slot ----------------> send(request()) --------------> finish
+//                        ^                                   |  429/5xx/408/transport  (invited, updated,
+//                        |          on_wait_over             v                          rejected, failed...)
 //                        +------------------------------- wait (no request slot held)
-//                                                            |
-//                             409: acquire_slot -> send_lookup -> finish (exists)
+//
+//   invite:     a 409 goes on to acquire_slot -> send(lookup) -> finish (exists)
+//   reactivate: with FollowUp::update, a 2xx goes on to acquire_slot -> send(update) -> finish
+//   revoke:     anything but a 2xx also stops the run: revocations stop at the first sign of trouble
 //
 // on_stop() may be called instead of carrying out acquire_slot or wait (never while a request is in
 // flight: a request that left gets its answer, within --timeout). A row that never sent a request is
@@ -48,10 +51,23 @@ struct RequestOutcome {
     std::optional<std::string> user_id;
 };
 
+// What a row is there to do.
+enum class Operation { invite, update, revoke, reactivate };
+enum class FollowUp { none, update };  // reactivate only: PATCH the changed fields afterwards
+
+// The request send() carries out.
+enum class Request {
+    invite,     // POST /v1/viewer/users
+    lookup,     // GET /v1/viewer/users?email= (after a 409)
+    update,     // PATCH /v1/viewer/users/{userId}
+    revoke,     // POST /v1/viewer/users/revoke-access
+    reactivate  // POST /v1/viewer/users/reactivate
+};
+const char* to_string(Request r) noexcept;
+
 enum class Step {
     acquire_slot,  // wait for the rate limiter and a free connection, then call on_slot()
-    send_invite,   // POST the invite, then call on_reply()
-    send_lookup,   // GET the user by email (after a 409), then call on_reply()
+    send,          // carry out request(), then call on_reply()
     wait,          // sleep `delay` holding no request slot, then call on_wait_over()
     finish,        // done: settlement(), take_result(), abort()
 };
@@ -72,7 +88,8 @@ enum class Settlement {
 class RowLifecycle {
   public:
     // The policy must outlive the row.
-    RowLifecycle(const RetryPolicy& policy, std::uint64_t row, std::uint64_t line, std::string email);
+    RowLifecycle(const RetryPolicy& policy, std::uint64_t row, std::uint64_t line, std::string email,
+                 Operation operation = Operation::invite, FollowUp follow_up = FollowUp::none);
 
     RowAction start() noexcept;
     RowAction on_slot() noexcept;
@@ -82,6 +99,7 @@ class RowLifecycle {
     RowAction on_stop();
 
     Step step() const noexcept { return step_; }
+    Request request() const noexcept { return request_; }
     // Requests of this row that left the machine so far.
     unsigned requests_sent() const noexcept { return sent_; }
     // Valid once step() is finish.
@@ -94,18 +112,20 @@ class RowLifecycle {
     const std::string& last_problem() const noexcept { return last_problem_; }
 
   private:
-    enum class Phase { invite, lookup };
-
     RowAction finish(report::Status status, std::string error);
-    RowAction on_invite_reply(const RequestOutcome& outcome, std::chrono::system_clock::time_point now,
+    RowAction on_change_reply(const RequestOutcome& outcome, std::chrono::system_clock::time_point now,
                               double jitter);
     RowAction on_lookup_reply(const RequestOutcome& outcome);
+    RowAction on_success(const RequestOutcome& outcome, RowAction fed);
+    RowAction next_request(Request r, RowAction fed);
     RowAction on_fatal_tls(const RequestOutcome& outcome);
     RowAction act_on(const Decision& d, const RequestOutcome& outcome, RowAction with_feedback);
 
     RowRetry retry_;
     report::RowResult result_;
-    Phase phase_ = Phase::invite;
+    Operation operation_;
+    FollowUp follow_up_;
+    Request request_;
     Step step_ = Step::acquire_slot;
     unsigned sent_ = 0;
     Settlement settlement_ = Settlement::report;

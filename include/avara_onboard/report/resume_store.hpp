@@ -1,7 +1,7 @@
 #pragma once
 // What earlier runs already achieved for a report path, for --resume: the rows whose email ended
-// `invited` or `exists`, so the new run can skip them and still write their outcome into the merged
-// report.
+// as meant (`invited`, `exists`, and sync's `updated`, `unchanged`, `revoked`, `reactivated`), so the new run
+// can skip them and still write their outcome into the merged report.
 //
 // Earlier runs may have left up to three files; all are read (oldest first, a later one wins for the
 // same email): `path + ".previous"` (what a resume carried over, left behind when that resume was
@@ -22,7 +22,7 @@
 namespace avara::report {
 
 struct PreviousOutcome {
-    Status status = Status::invited;  // invited or exists
+    Status status = Status::invited;  // one that report::is_success() holds
     unsigned http_status = 0;         // 0: none recorded
     std::string user_id;
     unsigned attempts = 0;

@@ -20,6 +20,13 @@ std::string idempotency_key(std::string_view email);
 net::HttpRequest invite_request(std::string body, std::string_view email, std::string_view api_key);
 // GET /v1/viewer/users?email=... (exact match), to find the id of a user that already exists.
 net::HttpRequest lookup_request(std::string_view email, std::string_view api_key);
+// GET /v1/viewer/users?limit=100[&cursor=...]: one page of the listing sync compares against.
+net::HttpRequest list_request(const std::string* cursor, std::string_view api_key);
+// PATCH /v1/viewer/users/{userId} with `body`, the changed fields only (sync::patch_body).
+net::HttpRequest update_request(std::string_view user_id, std::string body, std::string_view api_key);
+// POST /v1/viewer/users/revoke-access or /reactivate with {"userId": ...}.
+enum class AccessChange { revoke, reactivate };
+net::HttpRequest access_request(AccessChange change, std::string_view user_id, std::string_view api_key);
 
 // `userId` of a 2xx invite reply.
 std::optional<std::string> user_id_from_invite(std::string_view body);
@@ -29,6 +36,7 @@ std::optional<std::string> user_id_from_lookup(std::string_view body, std::strin
 // body is JSON, else the start of the body. One line, bounded length.
 std::string server_message(unsigned status, std::string_view body);
 
+// RFC 3986 percent-encoding of everything but the unreserved characters (Boost.URL's encoder).
 std::string percent_encode(std::string_view text);
 
 }  // namespace avara::send

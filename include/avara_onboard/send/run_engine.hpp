@@ -15,10 +15,9 @@
 #include "avara_onboard/flow/retry_policy.hpp"
 #include "avara_onboard/net/base_url.hpp"
 #include "avara_onboard/report/ordered_report.hpp"
-#include "avara_onboard/report/resume_store.hpp"
 #include "avara_onboard/report/summary.hpp"
+#include "avara_onboard/send/work_source.hpp"
 #include "avara_onboard/util/error.hpp"
-#include "avara_onboard/validate/validated_rows.hpp"
 
 namespace avara::net {
 class TlsClientContext;
@@ -41,7 +40,9 @@ struct EngineConfig {
     flow::RetryParams retry;
     std::chrono::milliseconds timeout{30000};
     // How many finished rows may wait for an earlier, slower row before readers pause: bounds memory.
-    std::size_t max_out_of_order = 8192;
+    // 65,536 rows of about 150 bytes: ~10 MB at most, enough for a row that retries for 16 s at 4,000
+    // rows/s (8,192 stalled a noisy run for seconds behind one row in backoff).
+    std::size_t max_out_of_order = 65536;
     bool handle_signals = true;
     ProgressMode progress = ProgressMode::none;
     std::chrono::milliseconds progress_interval{5000};
@@ -52,15 +53,14 @@ struct EngineResult {
     std::uint64_t requests = 0;   // requests that left the machine (lookups included)
     std::uint64_t retries = 0;    // waits before another attempt
     std::uint64_t throttled = 0;  // 429 answers
-    std::uint64_t skipped_by_resume = 0;
     std::uint64_t connections_opened = 0;
 };
 
 class RunEngine {
   public:
     // Everything passed by reference must outlive run().
-    RunEngine(EngineConfig config, validate::ValidatedRows& rows, report::OrderedReport& report,
-              const report::ResumeStore* resume, report::Summary& summary);
+    RunEngine(EngineConfig config, WorkSource& source, report::OrderedReport& report,
+              report::Summary& summary);
     ~RunEngine();
     RunEngine(const RunEngine&) = delete;
     RunEngine& operator=(const RunEngine&) = delete;
