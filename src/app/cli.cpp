@@ -7,6 +7,7 @@
 #include "avara_onboard/app/demo_command.hpp"
 #include "avara_onboard/app/mock_server_command.hpp"
 #include "avara_onboard/app/run_command.hpp"
+#include "avara_onboard/app/sync_command.hpp"
 #include "avara_onboard/app/validate_command.hpp"
 #include "avara_onboard/util/error.hpp"
 #include "avara_onboard/util/log.hpp"
@@ -25,6 +26,7 @@ constexpr const char* footer =
     "  avara-onboard validate staff.csv            check a roster, send nothing\n"
     "  avara-onboard demo                          a full run against a built-in mock server\n"
     "  AVARA_API_KEY=... avara-onboard run staff.csv\n"
+    "  AVARA_API_KEY=... avara-onboard sync staff.csv --plan   what keeping the Viewer in step would change\n"
     "Run 'avara-onboard COMMAND --help' for a command's options.";
 }  // namespace
 
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
 
     RunOptions run_options;
     auto* run_cmd = add_run_command(app, run_options);
+    SyncOptions sync_options;
+    auto* sync_cmd = add_sync_command(app, sync_options);
     ValidateOptions validate_options;
     auto* validate_cmd = add_validate_command(app, validate_options);
     MockServerCommand mock_options;
@@ -55,6 +59,8 @@ int main(int argc, char** argv) {
     try {
         if (run_cmd->parsed())
             return run_run_command(run_options);
+        if (sync_cmd->parsed())
+            return run_sync_command(sync_options);
         if (validate_cmd->parsed())
             return run_validate_command(validate_options);
         if (mock_cmd->parsed())

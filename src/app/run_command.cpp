@@ -28,6 +28,20 @@ namespace avara::app {
 
 CLI::App* add_run_command(CLI::App& root, RunOptions& o) {
     auto* cmd = root.add_subcommand("run", "Validate a roster and invite every valid row");
+    add_run_options(*cmd, o);
+    cmd->footer(
+        "Every row ends with exactly one line in the report: invited, exists, invalid, duplicate, rejected\n"
+        "or failed. A run cut short (Ctrl-C, a kill, a refused key) continues with --resume.\n"
+        "Exit codes: 0 all invited/exists, 1 some rows not, 2 usage/config/input error (nothing sent),\n"
+        "3 aborted (key refused, TLS failure, interrupted, server pause over --max-wait).\n"
+        "Example:\n"
+        "  AVARA_API_KEY=$(cat ~/.avara-key) avara-onboard run staff.csv --config hr-export.toml\n"
+        "  avara-onboard run staff.csv --api-key-file /etc/avara/key --resume");
+    return cmd;
+}
+
+void add_run_options(CLI::App& cmd_ref, RunOptions& o) {
+    auto* cmd = &cmd_ref;
     add_roster_and_report_options(*cmd, o.roster, o.report, o.report_format, o.summary);
     add_roster_read_options(*cmd, o.read);
     add_job_output_options(*cmd, o.outputs, true);
@@ -53,15 +67,6 @@ CLI::App* add_run_command(CLI::App& root, RunOptions& o) {
                   "Skip rows already invited/exists in the existing report; process the rest and merge");
     cmd->add_flag("-v,--verbose", o.verbose, "More detail on stderr (retries, each failed row)");
     cmd->add_flag("-q,--quiet", o.quiet, "Only errors on stderr; no progress line");
-    cmd->footer(
-        "Every row ends with exactly one line in the report: invited, exists, invalid, duplicate, rejected\n"
-        "or failed. A run cut short (Ctrl-C, a kill, a refused key) continues with --resume.\n"
-        "Exit codes: 0 all invited/exists, 1 some rows not, 2 usage/config/input error (nothing sent),\n"
-        "3 aborted (key refused, TLS failure, interrupted, server pause over --max-wait).\n"
-        "Example:\n"
-        "  AVARA_API_KEY=$(cat ~/.avara-key) avara-onboard run staff.csv --config hr-export.toml\n"
-        "  avara-onboard run staff.csv --api-key-file /etc/avara/key --resume");
-    return cmd;
 }
 
 namespace {

@@ -293,6 +293,14 @@ Result<void> read_source(const std::string& file, bool header_required, const Ro
     return read_csv(file, *src, header_required, sink);
 }
 
+}  // namespace
+
+Result<void> read_report_lines(const std::string& file, const std::function<void(const RowResult&)>& sink) {
+    return read_source(file, true, sink);
+}
+
+namespace {
+
 void remove_file(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         throw AppError(ErrorKind::io, "cannot remove " + path + ": " + system_message(errno));

@@ -222,6 +222,10 @@ struct RunEngine::Impl {
                     barrier = true;
                     continue;
                 }
+                if (work.kind == Work::Kind::skip) {
+                    report.skip(work.result.row);
+                    continue;
+                }
                 ++active;
                 auto fresh = std::make_unique<Row>(
                     Row{flow::RowLifecycle(policy, work.result.row, work.result.line,
@@ -230,6 +234,8 @@ struct RunEngine::Impl {
                         std::move(work.user_id),
                         {}});
                 fresh->life.result().from_roster = work.result.from_roster;
+                if (work.operation != flow::Operation::invite)
+                    fresh->life.result().user_id = fresh->user_id;  // the user it changes
                 fresh->next = fresh->life.start();
                 co_return fresh;
             }

@@ -93,6 +93,40 @@ std::optional<Error> read_schema_table(const std::string& source, const toml::ta
     return std::nullopt;
 }
 
+std::optional<Error> read_sync_table(const std::string& source, const toml::table& table, SyncSettings& out) {
+    for (auto&& [k, node] : table) {
+        const std::string key = canonical_key(k.str());
+        const std::string at = where(source, node) + ": [sync] " + key;
+        if (key == "scope" || key == "max-revoke") {
+            auto v = node.is_integer()
+                         ? std::optional<std::string>(std::to_string(*node.value<std::int64_t>()))
+                         : node.value<std::string>();
+            if (!v)
+                return config_error(at + " must be a string");
+            (key == "scope" ? out.scope : out.max_revoke) = *v;
+        } else if (key == "revoke-missing") {
+            auto v = node.value<bool>();
+            if (!v)
+                return config_error(at + " must be true or false");
+            out.revoke_missing = *v;
+        } else if (key == "keep") {
+            const auto* list = node.as_array();
+            if (list == nullptr)
+                return config_error(at + " must be a list of emails and \"*@domain\" patterns");
+            for (auto&& item : *list) {
+                auto v = item.value<std::string>();
+                if (!v)
+                    return config_error(at + " entries must be strings");
+                out.keep.push_back(*v);
+            }
+        } else {
+            return config_error(where(source, node) + ": unknown key '" + std::string(k.str()) +
+                                "' in [sync] (scope, keep, max-revoke, revoke-missing)");
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 Result<Config> parse_config(std::string_view toml_text, const std::string& source,
@@ -190,7 +224,8 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
             err = config_error(at +
                                ": an API key must not be stored in the config file; put it in a file "
                                "readable only by you and name it with api-key-file");
-        } else if (key == "columns" || key == "values" || key == "defaults" || key == "schema") {
+        } else if (key == "columns" || key == "values" || key == "defaults" || key == "schema" ||
+                   key == "sync") {
             if (!node.is_table())
                 err = config_error(at + ": '" + key + "' must be a table ([" + key + "])");
         } else {
@@ -236,6 +271,10 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
     }
     if (auto* table = root["schema"].as_table()) {
         if (auto err = read_schema_table(source, *table, cfg.mapping))
+            return *err;
+    }
+    if (auto* table = root["sync"].as_table()) {
+        if (auto err = read_sync_table(source, *table, cfg.sync))
             return *err;
     }
     if (auto* defaults = root["defaults"].as_table()) {

@@ -31,6 +31,8 @@ struct RunContext {
 };
 
 CLI::App* add_run_command(CLI::App& root, RunOptions& options);
+// The options of `run`, which `sync` takes too.
+void add_run_options(CLI::App& cmd, RunOptions& options);
 // Validates and invites; returns the contract's exit code. Never throws.
 int run_run_command(const RunOptions& options, const RunContext& context = {});
 

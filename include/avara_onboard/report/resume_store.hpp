@@ -10,6 +10,7 @@
 // JSONL line per email, and only a hash -> byte offset index stays in memory (16 bytes a slot, however
 // many rows), find() reading the line back with pread(2).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,10 @@ struct PreviousOutcome {
     std::string user_id;
     unsigned attempts = 0;
 };
+
+// Every line of a report (CSV with its header, or JSONL), in file order; a last line cut short by a
+// kill is skipped. A missing file has no lines. Errors as ResumeStore::open's.
+Result<void> read_report_lines(const std::string& file, const std::function<void(const RowResult&)>& sink);
 
 class ResumeStore {
   public:

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "avara_onboard/flow/row_lifecycle.hpp"
 #include "avara_onboard/report/resume_store.hpp"
@@ -15,7 +16,7 @@
 namespace avara::send {
 
 struct Work {
-    enum class Kind { settled, change, barrier };
+    enum class Kind { settled, change, barrier, skip };  // skip: row `result.row` has no line
     Kind kind = Kind::settled;
     report::RowResult result;  // settled: the row's line as it stands; change: its row, line and email
     flow::Operation operation = flow::Operation::invite;
@@ -32,6 +33,24 @@ class WorkSource {
     // For the progress line: how far through its input the source is.
     virtual std::optional<std::uint64_t> total_bytes() const { return std::nullopt; }
     virtual std::uint64_t bytes_consumed() const { return 0; }
+};
+
+// A list made beforehand (sync's plan), handed out in order.
+class ListWork final : public WorkSource {
+  public:
+    explicit ListWork(std::vector<Work> items) : items_(std::move(items)) {}
+    bool next(Work& out) override {
+        if (next_ == items_.size())
+            return false;
+        out = std::move(items_[next_++]);
+        return true;
+    }
+    std::optional<std::uint64_t> total_bytes() const override { return items_.size(); }
+    std::uint64_t bytes_consumed() const override { return next_; }
+
+  private:
+    std::vector<Work> items_;
+    std::size_t next_ = 0;
 };
 
 // `run`: each roster row becomes an invite, unless it is invalid or a duplicate, or `resume` (may be

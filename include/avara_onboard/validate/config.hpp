@@ -37,9 +37,18 @@ struct RunSettings {
     std::optional<bool> allow_insecure_http, resume, verbose, quiet;
 };
 
+// [sync]: what `sync` may change. scope = "api" (default) | "all"; keep = ["boss@x.org", "*@partner.org"];
+// max-revoke = 25 | "5%"; revoke-missing = true.
+struct SyncSettings {
+    std::optional<std::string> scope, max_revoke;
+    std::vector<std::string> keep;
+    std::optional<bool> revoke_missing;
+};
+
 struct Config {
     RunSettings settings;
     RosterMapping mapping;
+    SyncSettings sync;
 };
 
 // Relative paths in the file are resolved against the file's own folder, so a scheduled job behaves
