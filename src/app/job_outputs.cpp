@@ -30,6 +30,8 @@ report::MetricsSnapshot metrics_of(const report::Summary& summary, const JobFact
     m.rate_limit = facts.rate_limit;
     m.duration_seconds = summary.duration_seconds;
     m.exit_code = summary.exit_code;
+    m.throttled = facts.throttled;
+    m.current_rate = facts.current_rate;
     m.timestamp_seconds =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     m.running = false;
@@ -53,6 +55,19 @@ Result<JobOutputs> resolve_job_outputs(const JobOutputFlags& flags, const valida
     if (auto r = probe_writable(out.metrics_file); !r)
         return r.error();
     return out;
+}
+
+bool write_running_metrics(const JobOutputs& outputs, const report::Summary& summary, const JobFacts& facts) {
+    if (outputs.metrics_file.empty())
+        return true;
+    auto metrics = metrics_of(summary, facts);
+    metrics.exit_code.reset();
+    metrics.running = true;
+    if (auto r = report::write_metrics_file(outputs.metrics_file, metrics); !r) {
+        log::warning("the metrics file: " + r.error().message + " (the run goes on)");
+        return false;
+    }
+    return true;
 }
 
 bool write_job_outputs(const JobOutputs& outputs, const report::Summary& summary, report::Format format,

@@ -94,6 +94,7 @@ int run_or_throw(const RunOptions& o, const RunContext& context) {
               std::to_string(job.engine.concurrency) + ", rate " +
               (job.engine.rate > 0 ? rate_text : "unlimited") + ")");
     send::RosterWork work(**rows, previous.get());
+    watch_metrics(job, summary);
     send::RunEngine run_engine(job.engine, work, **ordered, summary);
     auto outcome = run_engine.run();
     summary.skipped_by_resume = work.skipped_by_resume();

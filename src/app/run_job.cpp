@@ -242,6 +242,22 @@ Job prepare_job(const RunOptions& o, const RunContext& context,
     return job;
 }
 
+void watch_metrics(Job& job, const report::Summary& summary) {
+    if (job.outputs.metrics_file.empty())
+        return;
+    const Job* j = &job;
+    const report::Summary* live = &summary;
+    job.engine.on_tick = [j, live](const send::EngineTick& tick) {
+        report::Summary now = *live;
+        now.requests = tick.requests;
+        now.retries = tick.retries;
+        now.duration_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - j->started).count();
+        write_running_metrics(j->outputs, now,
+                              {j->config_path, j->engine.rate, tick.throttled, tick.current_rate});
+    };
+}
+
 std::unique_ptr<report::ResumeStore> open_resume_store(const RunOptions& o, const Job& job) {
     const bool resume = o.resume || job.config.settings.resume.value_or(false);
     if (!resume) {
@@ -278,7 +294,8 @@ int finish_job(Job& job, report::OrderedReport& ordered, report::ResumeStore* pr
     } else {
         summary.exit_code = good == summary.rows() ? exit_code::ok : exit_code::rows_failed;
     }
-    if (!write_job_outputs(job.outputs, summary, job.format, {job.config_path, job.engine.rate}))
+    if (!write_job_outputs(job.outputs, summary, job.format,
+                           {job.config_path, job.engine.rate, outcome.throttled, outcome.final_rate}))
         summary.exit_code = exit_code::aborted;  // an output was lost; requests went out: never 2
     if (job.summary_file && !write_summary(*job.summary_file, summary))
         summary.exit_code = exit_code::aborted;  // requests went out: never 2

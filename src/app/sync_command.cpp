@@ -321,6 +321,7 @@ int apply(const SyncOptions& o, Job& job, std::vector<Work> work,
     summary.roster = o.run.roster;
     summary.report = job.report_path;
     send::ListWork source(std::move(work));
+    watch_metrics(job, summary);
     send::RunEngine engine(job.engine, source, **ordered, summary);
     auto outcome = engine.run();
     std::string again =

@@ -109,7 +109,8 @@ int validate_or_throw(const ValidateOptions& o) {
     summary.exit_code = all_valid ? exit_code::ok : exit_code::rows_failed;
     summary.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (!write_job_outputs(*outputs, summary, *format, {o.config.value_or(""), 0}))
+    if (!write_job_outputs(*outputs, summary, *format,
+                           {o.config.value_or(""), 0, std::nullopt, std::nullopt}))
         summary.exit_code = exit_code::aborted;  // an output was lost
     if (*summary_file) {
         (*summary_file)->write(summary.to_json());

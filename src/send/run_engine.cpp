@@ -94,7 +94,8 @@ struct RunEngine::Impl {
           limiter(flow::RateLimiterParams{config.rate, std::min(1.0, config.rate > 0 ? config.rate : 1.0)}),
           rng(std::random_device{}()),
           signals(io),
-          progress_timer(io) {}
+          progress_timer(io),
+          tick_timer(io) {}
 
     EngineConfig config;
     WorkSource& source;
@@ -122,6 +123,7 @@ struct RunEngine::Impl {
     asio::io_context io;
     asio::signal_set signals;
     asio::steady_timer progress_timer;
+    asio::steady_timer tick_timer;
 
     double jitter() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
 
@@ -391,6 +393,17 @@ struct RunEngine::Impl {
             boost::system::error_code ignored;
             signals.cancel(ignored);
             progress_timer.cancel();
+            tick_timer.cancel();
+        }
+    }
+
+    awaitable<void> tick_loop() {
+        for (;;) {
+            const bool go_on = co_await wait_until(tick_timer, steady::now() + config.tick_interval);
+            if (!go_on || workers_running == 0)
+                co_return;
+            config.on_tick(
+                EngineTick{result.requests, result.retries, result.throttled, limiter.current_rate()});
         }
     }
 
@@ -489,7 +502,14 @@ EngineResult RunEngine::Impl::run() {
                 log::warning("the progress line stopped after an error; the run goes on");
         });
     }
+    if (config.on_tick) {
+        asio::co_spawn(io, tick_loop(), [](std::exception_ptr e) {
+            if (e)
+                log::warning("the periodic metrics stopped after an error; the run goes on");
+        });
+    }
     io.run();
+    result.final_rate = limiter.current_rate();
     print_progress(true);
     log::set_live_line(false);
     return result;

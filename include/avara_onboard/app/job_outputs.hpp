@@ -3,6 +3,8 @@
 // (--html-report), the Prometheus textfile (--metrics-file) and the form of the log lines
 // (--log-format). Resolved and checked before the first row is read; written once the report is
 // final, from the report itself and the summary, so the engine knows nothing of them.
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "avara_onboard/app/job_files.hpp"
@@ -25,9 +27,14 @@ Result<JobOutputs> resolve_job_outputs(const JobOutputFlags& flags, const valida
 
 // What the metrics say besides the summary.
 struct JobFacts {
-    std::string config_path;  // names the `roster` label when set
-    double rate_limit = 0;    // --rate
+    std::string config_path;                 // names the `roster` label when set
+    double rate_limit = 0;                   // --rate
+    std::optional<std::uint64_t> throttled;  // 429 answers, when the job sent requests
+    std::optional<double> current_rate;      // the limit in force at the time; 0 = none
 };
+
+// The metrics file while the job runs (running = true, no exit code yet). False, logged, on failure.
+bool write_running_metrics(const JobOutputs& outputs, const report::Summary& summary, const JobFacts& facts);
 
 // Writes the HTML page (from the finished report) and the metrics file. False, each failure
 // logged, when one could not be written: the caller's exit is then 3 (an output was lost).

@@ -38,6 +38,10 @@ struct Job {
 Job prepare_job(const RunOptions& o, const RunContext& context,
                 const std::vector<std::string>& extra_outputs = {});
 
+// With --metrics-file: has the engine write the metrics every 15 s while it runs (`summary` must
+// outlive the engine run).
+void watch_metrics(Job& job, const report::Summary& summary);
+
 // For --resume: what earlier runs on this report achieved; else clears a fresh run's leftovers.
 std::unique_ptr<report::ResumeStore> open_resume_store(const RunOptions& o, const Job& job);
 

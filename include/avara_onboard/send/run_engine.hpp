@@ -8,6 +8,7 @@
 // flight get their answer within --timeout. Asio stays in the .cpp.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,7 +46,15 @@ struct EngineConfig {
     std::size_t max_out_of_order = 65536;
     bool handle_signals = true;
     ProgressMode progress = ProgressMode::none;
+    // Called every tick_interval while the run goes on (the metrics file), with what the engine knows.
+    std::function<void(const struct EngineTick&)> on_tick;
+    std::chrono::milliseconds tick_interval{15000};
     std::chrono::milliseconds progress_interval{5000};
+};
+
+struct EngineTick {
+    std::uint64_t requests = 0, retries = 0, throttled = 0;
+    double current_rate = 0;  // the rate limiter's limit now; 0 = none
 };
 
 struct EngineResult {
@@ -53,6 +62,7 @@ struct EngineResult {
     std::uint64_t requests = 0;   // requests that left the machine (lookups included)
     std::uint64_t retries = 0;    // waits before another attempt
     std::uint64_t throttled = 0;  // 429 answers
+    double final_rate = 0;        // the rate limiter's limit at the end; 0 = none
     std::uint64_t connections_opened = 0;
 };
 
