@@ -35,10 +35,21 @@ def kill_in_merge(proc, report):
     """The moment the merge's temporary file appears (the merge of a few thousand lines takes
     milliseconds, hence the busy wait)."""
     temp = report + ".previous.tmp"
+    previous = report + ".previous"
+    started = time.time()
+
+    def merged():  # the merge finished between two looks: kill now, just after it
+        try:
+            return os.stat(previous).st_mtime >= started
+        except FileNotFoundError:
+            return False
+
     deadline = time.monotonic() + 10
-    while not os.path.exists(temp) and proc.poll() is None and time.monotonic() < deadline:
+    while not os.path.exists(temp) and not merged() and proc.poll() is None and time.monotonic() < deadline:
         pass
-    return "in the merge" if os.path.exists(temp) else "merge missed"
+    if os.path.exists(temp):
+        return "in the merge"
+    return "just after the merge" if merged() else "merge missed"
 
 
 def kill_after_requests(proc, rng, server):
