@@ -13,7 +13,10 @@ _avara_onboard_flags() {
     case $1 in
     run) echo $common $network ;;
     validate) echo $common --payloads ;;
-    sync) echo $common $network --plan --plan-out --apply --revoke-missing --max-revoke ;;
+    sync)
+        echo $common $network --plan --plan-out --apply --revoke-missing --max-revoke \
+            --min-valid-rows
+        ;;
     mock-server)
         echo --listen --cert --key --write-ca --api-key --state-file --seed --latency-ms --fail-rate \
             --throttle-rate --retry-after --rate-limit --rate-limit-burst --blocked-seconds \

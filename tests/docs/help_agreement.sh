@@ -13,10 +13,6 @@ source "$(dirname "$0")/../cli/lib.bash"
 declare -A pending=(
     [run]="--delimiter --encoding --sheet"
     [validate]="--delimiter --encoding --sheet"
-    [sync]="--report --report-format --summary --config --base-url --api-key-file --concurrency --rate
-            --max-retries --timeout --max-wait --ca-file --allow-insecure-http --resume --delimiter
-            --encoding --sheet --metrics-file --html-report --log-format -v --verbose -q --quiet -h --help
-            --plan --plan-out --apply --revoke-missing --max-revoke"
     [mock-server]="--rate-limit-burst --blocked-seconds --blocked-retry-after --seed-users"
 )
 commands_doc=$SRC/docs/commands.md
