@@ -29,7 +29,7 @@ CLI::App* add_sync_command(CLI::App& root, SyncOptions& o) {
     add_run_options(*cmd, o.run);
     cmd->get_option("roster")->required(false);
     cmd->add_flag("--plan", o.plan, "Show what would change, terraform-style, and change nothing");
-    cmd->add_option("--plan-out", o.plan_out, "With --plan: save the plan (mode 0600) for --apply");
+    cmd->add_option("--plan-out", o.plan_out, "Save the plan (mode 0600) for --apply; implies --plan");
     cmd->add_option("--apply", o.apply,
                     "Carry out exactly this saved plan; refused when a user it touches changed since");
     cmd->add_flag("--revoke-missing", o.revoke_missing,
@@ -250,16 +250,20 @@ void print_plan(const sync::Plan& plan, const Comparison* c) {
     std::fflush(stdout);
 }
 
-void check_guards(const SyncOptions& o, const Job& job, const Comparison& c, const LastSync& last) {
-    const auto would_revoke = c.plan.counts().revoke;
-    std::optional<sync::RevokeLimit> limit;
+// --max-revoke over [sync] max-revoke; checked before anything is sent.
+std::optional<sync::RevokeLimit> revoke_limit(const SyncOptions& o, const Job& job) {
     const auto limit_text = o.max_revoke ? o.max_revoke : job.config.sync.max_revoke;
-    if (limit_text) {
-        auto parsed = sync::parse_max_revoke(*limit_text);
-        if (!parsed)
-            throw AppError(parsed.error());
-        limit = *parsed;
-    }
+    if (!limit_text)
+        return std::nullopt;
+    auto parsed = sync::parse_max_revoke(*limit_text);
+    if (!parsed)
+        throw AppError(parsed.error());
+    return *parsed;
+}
+
+void check_guards(const SyncOptions& o, const std::optional<sync::RevokeLimit>& limit, const Comparison& c,
+                  const LastSync& last) {
+    const auto would_revoke = c.plan.counts().revoke;
     std::optional<std::size_t> min_rows;
     if (o.min_valid_rows)
         min_rows = static_cast<std::size_t>(std::max<std::int64_t>(0, *o.min_valid_rows));
@@ -375,6 +379,7 @@ int sync_or_throw(const SyncOptions& o, const RunContext& context) {
     auto scope = sync::make_scope(job.config.sync.scope.value_or("api"), job.config.sync.keep);
     if (!scope)
         throw AppError(scope.error());
+    const auto limit = revoke_limit(o, job);
     auto rows = open_roster_rows(o.run.roster, o.run.read, job.config);
     if (!rows)
         throw AppError(rows.error());
@@ -391,7 +396,7 @@ int sync_or_throw(const SyncOptions& o, const RunContext& context) {
     c.plan.base_url = job.engine.base.to_string();
     c.plan.roster = o.run.roster;
     c.plan.created_at = text::format_wall_time(std::chrono::system_clock::now());
-    check_guards(o, job, c, last);
+    check_guards(o, limit, c, last);
     if (planning || !job.quiet)
         print_plan(c.plan, &c);
     if (planning) {
