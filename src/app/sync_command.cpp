@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <unordered_set>
 
@@ -162,7 +163,7 @@ Work settled(std::uint64_t row, std::uint64_t line, std::string email, Status st
 // What the roster and the listing come to: the plan, the report's work in order, and the counts.
 struct Comparison {
     sync::Plan plan;
-    std::vector<Work> work;  // roster rows in order, then revocations (a barrier before each)
+    std::deque<Work> work;  // roster rows in order, then revocations (a barrier before each)
     sync::DiffCounts counts;
     std::size_t in_scope = 0;
     std::size_t valid_rows = 0;
@@ -289,8 +290,8 @@ send::ListingResult list_users(const Job& job) {
 }
 
 // The plan's changes as the report's work: gaps between their rows are skipped (no line).
-std::vector<Work> work_of_plan(const sync::Plan& plan) {
-    std::vector<Work> work;
+std::deque<Work> work_of_plan(const sync::Plan& plan) {
+    std::deque<Work> work;
     std::uint64_t next_row = 1;
     std::uint64_t last_row = 0;
     for (const auto& c : plan.changes)
@@ -315,7 +316,7 @@ std::vector<Work> work_of_plan(const sync::Plan& plan) {
     return work;
 }
 
-int apply(const SyncOptions& o, Job& job, std::vector<Work> work,
+int apply(const SyncOptions& o, Job& job, std::deque<Work> work,
           std::unique_ptr<report::ResumeStore> previous) {
     auto ordered = report::OrderedReport::create(job.report_path, job.format);
     if (!ordered)
