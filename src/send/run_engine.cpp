@@ -179,15 +179,17 @@ struct RunEngine::Impl {
         if (r.life.settlement() == flow::Settlement::leave_for_resume) {
             report.skip(r.life.result().row);
         } else {
-            summary.add(r.life.result().status);
+            const auto status = r.life.result().status;
             report.complete(std::move(r.life.result()));
+            summary.add(status);  // counted once it is in the report
         }
         wake(idle_workers);
     }
 
     void settle_work(Work& w) {
-        summary.add(w.result.status);
+        const auto status = w.result.status;
         report.complete(std::move(w.result));
+        summary.add(status);
     }
 
     // The next row a worker should carry: a retry whose wait is over first, then the roster's next
