@@ -38,6 +38,11 @@ class Collector {
     void add(HumanRow row) {
         ++data_.total_rows;
         ++counts_[row.status];
+        if (is_sync_change(row.status)) {
+            ++data_.change_rows;
+            if (data_.changes.size() < max_rows_)
+                data_.changes.push_back(row);
+        }
         if (!needs_a_human(row.status))
             return;
         ++data_.human_rows;
@@ -281,7 +286,28 @@ void append_rows(std::string& out, const HtmlReportData& data) {
     out += "</tbody></table></section>\n";
 }
 
+// A sync's changes besides invites: who was updated, reactivated or revoked (the report's lines).
+void append_changes(std::string& out, const HtmlReportData& data) {
+    out += "<section><h2>Changes made (" + std::to_string(data.change_rows) + ")</h2>\n";
+    if (data.change_rows == 0) {
+        out += "<p id=\"no-changes\">No user was updated, reactivated or revoked.</p></section>\n";
+        return;
+    }
+    out +=
+        "<table id=\"changes\"><thead><tr><th>Email</th><th>Change</th><th>Note</th></tr></thead><tbody>\n";
+    for (const auto& r : data.changes) {
+        out += "<tr data-status=\"" + html_escape(r.status) + "\"><td>" + html_escape(r.email) +
+               "</td><td class=\"status\">" + html_escape(r.status) + "</td><td>" + html_escape(r.error) +
+               "</td></tr>\n";
+    }
+    out += "</tbody></table></section>\n";
+}
+
 }  // namespace
+
+bool is_sync_change(std::string_view status) noexcept {
+    return status == "updated" || status == "reactivated" || status == "revoked";
+}
 
 bool needs_a_human(std::string_view status) noexcept {
     return status == "invalid" || status == "duplicate" || status == "rejected" || status == "failed";
@@ -339,6 +365,8 @@ std::string render_html_report(const HtmlReportData& data, const HtmlReportSourc
     append_chart(out, data);
     out += "</section>\n";
     append_rows(out, data);
+    if (source.command == "sync")
+        append_changes(out, data);
     out += "</main><script>";
     out += page_script;
     out += "</script></body></html>\n";

@@ -41,7 +41,13 @@ struct HtmlReportData {
     std::vector<HumanRow> rows;
     std::uint64_t total_rows = 0;
     std::uint64_t human_rows = 0;  // all of them, also those past max_rows
+    // sync's changes (updated, reactivated, revoked): shown for a sync's report.
+    std::vector<HumanRow> changes;
+    std::uint64_t change_rows = 0;
 };
+
+// True for what a sync changed beyond inviting: updated, reactivated, revoked.
+bool is_sync_change(std::string_view status) noexcept;
 
 inline constexpr std::size_t html_max_rows = 10000;
 
