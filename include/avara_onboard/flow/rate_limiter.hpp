@@ -13,15 +13,20 @@
 //   - a noisy gateway does so at any rate: slowing down only loses throughput.
 // The 429 share alone cannot tell them apart; what the 429 share does when the sending rate changes
 // can. So the limiter keeps three layers:
-//   1. Windows (>= 1 s and >= 20 replies). A window with significantly more 429s than the learned noise
-//      share (a z-test, z = 2) cuts the limit to the accepted rate of that window plus 1% (for a token
-//      bucket that is its rate: BBR's "pace at what was delivered"), and remembers the 429 share it saw.
-//      If the next window's share did not fall to 70% of it, slowing down did not help: the 429s are
-//      noise, their share is learned as the noise floor and the limit goes back to where it was. If it
-//      fell, the limit was real and is kept as the known limit.
-//   2. Windows without excess 429s raise the limit: by 2% near the known limit (probing above it, as
-//      BBR does, so a server that raised its limit is found again: no ceiling frozen at a first
-//      estimate), doubling when far from it; never above twice what was sent, and never above --rate.
+//   1. Windows (>= 250 ms and >= 80 replies, or 3 s). A window with significantly more 429s than the
+//      learned noise share (a z-test, z = 2) cuts the limit to the accepted rate of that window (for a
+//      token bucket that is its rate: BBR's "pace at what was delivered") and remembers the 429 share.
+//      The window after a cut is skipped (requests granted at the old pace still come back). If the
+//      next one still has too many 429s and their share did not fall to 70%, the limit is cut once
+//      more, below the accepted rate by the share (at most 10%): a bucket's saved burst can make a
+//      short window accept more than its rate. If the share still does not fall, the 429s are noise:
+//      their share is learned as the noise floor and the cuts are undone. If it fell, the limit was
+//      real: the least rate accepted in the episode is kept as the known limit.
+//   2. Windows without excess 429s raise the limit: straight back up to the known limit, then by 2% a
+//      second above it after holding there for 4 windows (probing, as BBR does, so a server that
+//      raised its limit is found again: no ceiling frozen at a first estimate), by 25% a second once
+//      5% past it without a complaint, doubling when nothing is known; never above twice what was
+//      sent, and never above --rate.
 //   3. Fast reflexes between windows. 3 consecutive 429s hold every new request for 50 ms (the
 //      replies still in flight come back meanwhile); 4 halve the limit (at most once per 100 ms), so a
 //      flood stops within a few round trips; 8, with nothing accepted for a second, mean the server
