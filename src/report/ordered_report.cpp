@@ -128,10 +128,17 @@ void OrderedReport::settle(std::uint64_t row, const char* what, RowResult* resul
 void OrderedReport::finish() {
     if (finished_)
         return;
+    // Only the gap-free prefix goes in the report. A row that never settled (its write failed: a full
+    // disk) leaves a gap; the rows after it stay in the journal, and the journal stays, for --resume.
+    bool gap = false;
     if (!ring_.empty()) {
         const std::size_t mask = ring_.size() - 1;
         for (; next_ <= highest_; ++next_) {
             Slot& s = ring_[next_ & mask];
+            if (s.state == SlotState::empty) {
+                gap = true;
+                break;
+            }
             if (s.state == SlotState::completed) {
                 writer_->write(s.result);
                 --buffered_;
@@ -146,6 +153,8 @@ void OrderedReport::finish() {
     writer_->sync();
     writer_->close();
     journal_.close();
+    if (gap)
+        return;
     if (::unlink(journal_.path().c_str()) != 0 && errno != ENOENT)
         throw AppError(ErrorKind::io, "cannot remove " + journal_.path() + ": " + std::strerror(errno));
 }

@@ -136,17 +136,27 @@ TEST_CASE("report::OrderedReport writes in-order results at once and early ones 
         CHECK(read_file(journal) == line_of(4, Format::csv));
     }
 
-    SUBCASE("finish() writes what is held in row order; rows never finished count as skipped") {
+    SUBCASE("finish() writes what is held in row order, up to the first row never finished") {
         report.complete(result_for(7));
         report.complete(result_for(4));
         report.skip(5);
         report.complete(result_for(3));
-        CHECK(report.buffered() == 3);
+        report.complete(result_for(2));
+        CHECK(report.buffered() == 1);  // 2 went straight through with 3 and 4 behind it; 7 waits
         report.finish();
-        CHECK(read_file(path) == report_of({1, 3, 4, 7}, Format::csv));
+        CHECK(read_file(path) == report_of({1, 2, 3, 4}, Format::csv));
+        // Row 6 never finished: 7 is not written past it, and stays in the kept journal.
+        REQUIRE(std::filesystem::exists(journal));
+        CHECK(rows_in(read_file(journal), Format::csv).count(7) == 1);
+        CHECK_THROWS_AS(report.complete(result_for(8)), AppError);
+    }
+    SUBCASE("finish() with every row settled removes the journal") {
+        report.complete(result_for(3));
+        report.skip(2);
+        report.finish();
+        CHECK(read_file(path) == report_of({1, 3}, Format::csv));
         CHECK_FALSE(std::filesystem::exists(journal));
         CHECK(report.buffered() == 0);
-        CHECK_THROWS_AS(report.complete(result_for(8)), AppError);
     }
 
     SUBCASE("a row finished twice, or row 0, is a caller's bug") {
@@ -162,6 +172,24 @@ TEST_CASE("report::OrderedReport writes in-order results at once and early ones 
         CHECK_THROWS_AS(report.skip(0), AppError);
         CHECK(report.buffered() == 1);
     }
+}
+
+TEST_CASE("report::OrderedReport finish() after a row that never settled keeps the report gap-free") {
+    // A row whose write failed (a full disk) never settles: the rows after it must not reach the
+    // report, and the journal that holds them stays for --resume.
+    TempDir dir;
+    const auto path = dir.file("r.csv");
+    auto created = OrderedReport::create(path, Format::csv);
+    REQUIRE(created.has_value());
+    auto& report = **created;
+    report.complete(result_for(1));
+    report.complete(result_for(3));  // row 2 never settles
+    report.skip(4);
+    report.complete(result_for(5));
+    report.finish();
+    CHECK(read_file(path) == report_of({1}, Format::csv));
+    REQUIRE(std::filesystem::exists(path + ".pending"));
+    CHECK(rows_in(read_file(path + ".pending"), Format::csv) == std::multiset<std::uint64_t>{3, 5});
 }
 
 TEST_CASE("report::OrderedReport creates both files private and truncates an old journal") {
@@ -200,6 +228,7 @@ TEST_CASE("report::OrderedReport in JSONL") {
     CHECK(read_file(path) == report_of({1, 2}, Format::jsonl));
     report.complete(result_for(5));
     report.skip(3);
+    report.skip(4);
     report.finish();
     CHECK(read_file(path) == report_of({1, 2, 5}, Format::jsonl));
     CHECK_FALSE(std::filesystem::exists(path + ".pending"));

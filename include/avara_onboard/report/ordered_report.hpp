@@ -3,7 +3,8 @@
 // finished row only in memory: a result that cannot be written yet (an earlier row is still in
 // flight) is appended to a journal, `path + ".pending"`, flushed at once. At any instant the report
 // plus the journal hold every completed row, so a killed run loses nothing (--resume reads both);
-// finish() leaves the report alone, one line per handled row in row order, and removes the journal.
+// finish() leaves the report alone, one line per handled row in row order, and removes the journal
+// (unless a row whose write failed left a gap: the report then ends before it, the journal stays).
 //
 // Memory: one ring slot per row between the lowest unfinished row and the highest finished one; the
 // caller bounds that window (its read-ahead) with buffered().
