@@ -188,7 +188,7 @@ bool RosterReader::next(RosterRow& out) {
         const int col = column_of_field_[static_cast<std::size_t>(f)];
         if (col < 0)
             continue;
-        const auto value = text::trim(record_.cells[static_cast<std::size_t>(col)]);
+        const auto value = schema::trim_cell(record_.cells[static_cast<std::size_t>(col)]);
         if (!record_valid && !text::is_valid_utf8(value)) {
             note_bad_cell(f, value, bad_utf8);
             continue;

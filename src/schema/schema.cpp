@@ -1,5 +1,8 @@
 #include "avara_onboard/schema/schema.hpp"
 
+#include <cstring>
+
+#include "avara_onboard/schema/byte_scan.hpp"
 #include "avara_onboard/util/text.hpp"
 
 namespace avara::schema {
@@ -78,7 +81,7 @@ struct Folded {
 // autocorrect one), hashing as it goes. Nothing when it would not fit.
 std::optional<Folded> fold_role(std::string_view text, char* out, std::size_t cap) noexcept {
     constexpr std::string_view right_quote = "\xE2\x80\x99";  // U+2019
-    const auto t = text::trim(text);
+    const auto t = trim_cell(text);
     Folded f;
     for (std::size_t i = 0; i < t.size(); ++i) {
         const char c = role_fold_table[static_cast<unsigned char>(t[i])];
@@ -94,6 +97,28 @@ std::optional<Folded> fold_role(std::string_view text, char* out, std::size_t ca
         f.hash = (f.hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
     }
     return f;
+}
+
+// Cheap and good enough to spread role spellings: length, first and last eight bytes.
+std::uint64_t spelling_hash(std::string_view s) noexcept {
+    std::uint64_t head = 0;
+    std::uint64_t tail = 0;
+    if (s.size() >= 8) {
+        std::memcpy(&head, s.data(), 8);
+        std::memcpy(&tail, s.data() + s.size() - 8, 8);
+    } else if (!s.empty()) {
+        std::memcpy(&head, s.data(), s.size());
+    }
+    std::uint64_t h = (head ^ (s.size() * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
+    h ^= (tail + (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 32);
+}
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+    return out;
 }
 
 const ClinicRoleTable& builtin_roles() {
@@ -117,6 +142,7 @@ ClinicRoleTable::ClinicRoleTable() {
     for (const auto& role : clinic_roles)
         add(role.display);
     rebuild_slots();
+    add_spellings();
 }
 
 ClinicRoleTable::ClinicRoleTable(const std::vector<std::string>& extra) {
@@ -125,6 +151,7 @@ ClinicRoleTable::ClinicRoleTable(const std::vector<std::string>& extra) {
     for (const auto& name : extra)
         add(text::trim(name));
     rebuild_slots();
+    add_spellings();
 }
 
 void ClinicRoleTable::add(std::string_view display) {
@@ -153,8 +180,49 @@ void ClinicRoleTable::rebuild_slots() {
     }
 }
 
+void ClinicRoleTable::add_spellings() {
+    for (const auto& e : entries_) {
+        const std::string constant = clinic_role_constant(e.display);
+        for (const std::string& spelling : {std::string(e.display), text::to_lower(e.display),
+                                            upper(e.display), constant, text::to_lower(constant)}) {
+            const auto display = find_folded(spelling);
+            if (display && find_spelling(spelling) == nullptr)
+                spellings_.push_back({spelling, *display});
+        }
+    }
+    std::size_t size = 16;
+    while (size < spellings_.size() * 4)
+        size *= 2;
+    spelling_slots_.assign(size, -1);
+    for (std::size_t i = 0; i < spellings_.size(); ++i) {
+        std::size_t at = spelling_hash(spellings_[i].text) & (size - 1);
+        while (spelling_slots_[at] >= 0)
+            at = (at + 1) & (size - 1);
+        spelling_slots_[at] = static_cast<std::int16_t>(i);
+    }
+}
+
+const ClinicRoleTable::Spelling* ClinicRoleTable::find_spelling(std::string_view text) const noexcept {
+    if (spelling_slots_.empty())
+        return nullptr;
+    const std::size_t mask = spelling_slots_.size() - 1;
+    for (std::size_t at = spelling_hash(text) & mask; spelling_slots_[at] >= 0; at = (at + 1) & mask) {
+        const Spelling& s = spellings_[static_cast<std::size_t>(spelling_slots_[at])];
+        if (s.text == text)
+            return &s;
+    }
+    return nullptr;
+}
+
 std::optional<std::string_view> ClinicRoleTable::find(std::string_view text) const noexcept {
-    // Hot path (once per row): fold into a stack buffer, one hash, usually one comparison.
+    // Hot path (once per row): most rosters spell a role one of the usual ways, found byte for byte.
+    if (const Spelling* s = find_spelling(text))
+        return s->display;
+    return find_folded(text);
+}
+
+std::optional<std::string_view> ClinicRoleTable::find_folded(std::string_view text) const noexcept {
+    // Fold into a stack buffer, one hash, usually one comparison.
     char buf[max_name_bytes];
     const auto f = fold_role(text, buf, sizeof buf);
     if (!f || f->size == 0)
@@ -188,21 +256,41 @@ std::string_view level_name(Level l) noexcept {
     return l == Level::admin ? "admin" : "member";
 }
 
+namespace {
+// The reason for an email that holds a space or a control character: the first one decides.
+std::string bad_email_character(std::string_view email) {
+    for (char c : email) {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            return "must not contain spaces";
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return "must not contain control characters";
+    }
+    return {};
+}
+}  // namespace
+
 std::optional<std::string> check_email(std::string_view email) {
     if (email.empty())
         return "is required";
     if (email.size() > max_email_length) {
         return "is " + std::to_string(email.size()) + " characters; at most 254 are allowed";
     }
-    for (char c : email) {
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-            return std::string("must not contain spaces");
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            return std::string("must not contain control characters");
+    // One pass (every row): spaces and control characters (all at or below 0x20, or DEL), and '@'s.
+    std::size_t at = std::string_view::npos;
+    bool another_at = false;
+    const bool bad = byte_scan::any_block(email, [&](const byte_scan::Block& b) {
+        if ((b.at_most(0x20) | b.equal(0x7f)) != 0)
+            return true;
+        if (const auto ats = b.equal('@'); ats != 0) {
+            another_at |= at != std::string_view::npos || (ats & (ats - 1)) != 0;
+            if (at == std::string_view::npos)
+                at = b.at + static_cast<std::size_t>(__builtin_ctz(ats));
         }
-    }
-    const auto at = email.find('@');
-    if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos) {
+        return false;
+    });
+    if (bad)
+        return bad_email_character(email);
+    if (at == std::string_view::npos || another_at) {
         return std::string("must contain exactly one '@'");
     }
     if (at == 0)
@@ -228,16 +316,20 @@ std::optional<std::string> check_optional_text(std::string_view value) {
 }
 
 LevelOrReason parse_level(std::string_view text) {
-    const auto t = text::trim(text);
-    if (t.empty())
-        return {std::nullopt, "is required"};
-    if (text::iequals(t, "admin"))
-        return {Level::admin, {}};
-    if (text::iequals(t, "member"))
-        return {Level::member, {}};
-    if (text::iequals(t, "owner"))
-        return {std::nullopt, "owner cannot be invited via the API (use admin or member)"};
-    return {std::nullopt, "must be admin or member"};
+    using byte_scan::word_of;
+    const auto t = trim_cell(text);
+    switch (byte_scan::folded_word(t)) {
+        case word_of(""):
+            return {std::nullopt, "is required"};
+        case word_of("admin"):
+            return {Level::admin, {}};
+        case word_of("member"):
+            return {Level::member, {}};
+        case word_of("owner"):
+            return {std::nullopt, "owner cannot be invited via the API (use admin or member)"};
+        default:
+            return {std::nullopt, "must be admin or member"};
+    }
 }
 
 std::optional<Level> level_from_wire(std::string_view text) noexcept {
@@ -249,42 +341,34 @@ std::optional<Level> level_from_wire(std::string_view text) noexcept {
 }
 
 std::optional<bool> parse_bool(std::string_view text) noexcept {
-    // Hot path (two cells a row): dispatch on length rather than comparing with all eight spellings.
-    const auto t = text::trim(text);
-    switch (t.size()) {
-        case 1: {
-            const char c = text::ascii_lower(t[0]);
-            if (c == 'y' || c == '1')
-                return true;
-            if (c == 'n' || c == '0')
-                return false;
-            return std::nullopt;
-        }
-        case 2:
-            if (text::iequals(t, "no"))
-                return false;
-            return std::nullopt;
-        case 3:
-            if (text::iequals(t, "yes"))
-                return true;
-            return std::nullopt;
-        case 4:
-            if (text::iequals(t, "true"))
-                return true;
-            return std::nullopt;
-        case 5:
-            if (text::iequals(t, "false"))
-                return false;
-            return std::nullopt;
+    // Hot path (two cells a row): one folded word, one switch.
+    using byte_scan::word_of;
+    switch (byte_scan::folded_word(trim_cell(text))) {
+        case word_of("true"):
+        case word_of("yes"):
+        case word_of("y"):
+        case word_of("1"):
+            return true;
+        case word_of("false"):
+        case word_of("no"):
+        case word_of("n"):
+        case word_of("0"):
+            return false;
         default:
             return std::nullopt;
     }
 }
 
 PhoneOrReason normalize_phone(std::string_view text) {
-    const auto t = text::trim(text);
     std::string digits;
-    digits.reserve(t.size());
+    if (auto reason = normalize_phone_into(text, digits))
+        return {std::nullopt, std::move(*reason)};
+    return {std::move(digits), {}};
+}
+
+std::optional<std::string> normalize_phone_into(std::string_view text, std::string& digits) {
+    const auto t = trim_cell(text);
+    digits.clear();
     for (std::size_t i = 0; i < t.size(); ++i) {
         const char c = t[i];
         if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')')
@@ -294,13 +378,12 @@ PhoneOrReason normalize_phone(std::string_view text) {
             continue;
         }
         if (c < '0' || c > '9')
-            return {std::nullopt, "must hold only digits (and + ( ) - . or spaces)"};
+            return std::string("must hold only digits (and + ( ) - . or spaces)");
         digits.push_back(c);
     }
-    if (digits.size() < 10 || digits.size() > 15) {
-        return {std::nullopt, "must have 10 to 15 digits, has " + std::to_string(digits.size())};
-    }
-    return {std::move(digits), {}};
+    if (digits.size() < 10 || digits.size() > 15)
+        return "must have 10 to 15 digits, has " + std::to_string(digits.size());
+    return std::nullopt;
 }
 
 std::optional<std::string> check_wire_phone(std::string_view digits) {

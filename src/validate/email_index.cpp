@@ -4,20 +4,11 @@
 
 #include <cstring>
 
-#include "avara_onboard/util/text.hpp"
+#include "avara_onboard/schema/byte_scan.hpp"
 
 namespace avara::validate {
 
 namespace {
-// ASCII A-Z to a-z in all eight bytes at once; other bytes unchanged.
-inline std::uint64_t lower8(std::uint64_t x) {
-    constexpr std::uint64_t ones = 0x0101010101010101ULL;
-    const std::uint64_t low7 = x & (0x7f * ones);
-    const std::uint64_t ge_a = low7 + (0x80 - 'A') * ones;
-    const std::uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * ones;
-    const std::uint64_t upper = (ge_a ^ gt_z) & ~x & (0x80 * ones);
-    return x | (upper >> 2);
-}
 inline std::uint64_t mix(std::uint64_t h) {
     h ^= h >> 30;
     h *= 0xbf58476d1ce4e5b9ULL;
@@ -34,13 +25,13 @@ std::uint64_t EmailIndex::key_of(std::string_view email) noexcept {
     for (; i + 8 <= email.size(); i += 8) {
         std::uint64_t x;
         std::memcpy(&x, email.data() + i, 8);
-        h = (h ^ lower8(x)) * 0xff51afd7ed558ccdULL;
+        h = (h ^ schema::byte_scan::ascii_lower8(x)) * 0xff51afd7ed558ccdULL;
         h ^= h >> 32;
     }
     if (i < email.size()) {
         std::uint64_t x = 0;
         std::memcpy(&x, email.data() + i, email.size() - i);
-        h = (h ^ lower8(x)) * 0xff51afd7ed558ccdULL;
+        h = (h ^ schema::byte_scan::ascii_lower8(x)) * 0xff51afd7ed558ccdULL;
     }
     h = mix(h);
     return h == 0 ? 1 : h;
@@ -88,11 +79,10 @@ void EmailIndex::reserve(std::size_t n) {
     }
 }
 
-std::optional<std::uint64_t> EmailIndex::first_row_or_insert(std::string_view email, std::uint64_t row) {
+std::optional<std::uint64_t> EmailIndex::first_row_or_insert_key(std::uint64_t key, std::uint64_t row) {
     // Load factor stays under 3/4 so linear probing stays short.
     if ((size_ + 1) * 4 > slots_.size() * 3)
         grow();
-    const std::uint64_t key = key_of(email);
     Slot& slot = slots_[probe(key)];
     if (slot.hash == key)
         return slot.row;

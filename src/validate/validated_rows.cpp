@@ -32,8 +32,13 @@ Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(std::unique_ptr<read:
 bool ValidatedRows::next(ValidatedRow& out) {
     if (!reader_->next(raw_))
         return false;
-    if (auto e = raw_.cell(schema::Field::email))
-        first_row_of_email_.prefetch(*e);
+    // The email's key is hashed once, from the cell as read, and its slot fetched while the row is
+    // validated; a config that maps emails makes the key come from the mapped value instead.
+    const auto email_cell = raw_.cell(schema::Field::email);
+    const bool cell_is_email = email_cell && validator_.passes_through(schema::Field::email);
+    const std::uint64_t cell_key = email_cell ? EmailIndex::key_of(*email_cell) : 0;
+    if (email_cell)
+        first_row_of_email_.prefetch_key(cell_key);
     out.row = raw_.row;
     out.line = raw_.line;
     const bool valid = validator_.validate(raw_, out.invite, out.error);
@@ -47,7 +52,8 @@ bool ValidatedRows::next(ValidatedRow& out) {
     // The first row with an email claims it, whatever else is wrong with that row: two rows for one
     // person are a roster problem the administrator must settle, not something to guess at.
     if (!raw_.error && (valid || !schema::check_email(out.invite.email))) {
-        if (auto first = first_row_of_email_.first_row_or_insert(out.invite.email, out.row)) {
+        const auto key = cell_is_email ? cell_key : EmailIndex::key_of(out.invite.email);
+        if (auto first = first_row_of_email_.first_row_or_insert_key(key, out.row)) {
             if (valid) {
                 out.status = report::Status::duplicate;
                 out.error = "duplicate of row " + std::to_string(*first) + " (same email)";

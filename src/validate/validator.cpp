@@ -53,13 +53,25 @@ read::HeaderOptions RowValidator::header_options() const {
     return options;
 }
 
+RowValidator::RowValidator(const RosterMapping& mapping)
+    : mapping_(mapping), roles_(mapping.extra_clinic_roles) {
+    for (std::size_t i = 0; i < schema::field_count; ++i) {
+        if (mapping.defaults[i] || !mapping.value_map[i].empty())
+            mapped_ |= 1u << i;
+    }
+}
+
 // The cell after defaults and value maps: what the schema rules see.
-std::string_view RowValidator::effective(const read::RosterRow& row, Field f) const {
+inline std::string_view RowValidator::effective(const read::RosterRow& row, Field f) const {
     const auto i = static_cast<std::size_t>(f);
-    std::string_view value = row.cells[i].value_or(std::string_view{});
-    if (value.empty() && mapping_.defaults[i])
-        value = text::trim(*mapping_.defaults[i]);
-    for (const auto& [local, target] : mapping_.value_map[i]) {
+    const std::string_view value = row.cells[i].value_or(std::string_view{});
+    return passes_through(f) ? value : mapped_value(value, i);
+}
+
+std::string_view RowValidator::mapped_value(std::string_view value, std::size_t field) const {
+    if (value.empty() && mapping_.defaults[field])
+        value = text::trim(*mapping_.defaults[field]);
+    for (const auto& [local, target] : mapping_.value_map[field]) {
         if (text::iequals(local, value))
             return target;
     }
@@ -157,15 +169,12 @@ bool RowValidator::validate(const read::RosterRow& row, Invite& invite, std::str
         add_problem(error, row, Field::has_dashboard_access, schema::admin_needs_dashboard_reason);
     }
 
-    invite.phone_number.clear();
     const auto phone = effective(row, Field::phone_number);
-    if (!phone.empty()) {
-        auto normalized = schema::normalize_phone(phone);
-        if (normalized.digits) {
-            invite.phone_number = std::move(*normalized.digits);
-        } else {
-            add_problem(error, row, Field::phone_number, normalized.reason);
-        }
+    if (phone.empty()) {
+        invite.phone_number.clear();
+    } else if (auto why = schema::normalize_phone_into(phone, invite.phone_number)) {
+        invite.phone_number.clear();
+        add_problem(error, row, Field::phone_number, *why);
     }
     return error.empty();
 }

@@ -100,4 +100,56 @@ TEST_CASE("report::parse_status and parse_format") {
     CHECK_FALSE(parse_format("xml"));
 }
 
+TEST_CASE("report::append_csv_line writes the same line from views as from a RowResult") {
+    const std::string long_error = std::string(17, 'e') + ", then \"quoted\"\nand more";
+    for (const std::string& email :
+         {std::string("a@b.org"), std::string("=x@b.org"), std::string(40, 'a') + ",@b.org", std::string()}) {
+        for (const std::string& error : {std::string(), std::string("one"), long_error}) {
+            RowResult r;
+            r.row = 1234567;
+            r.line = 1234568;
+            r.email = email;
+            r.status = Status::duplicate;
+            r.error = error;
+            RowFields fields;
+            fields.row = r.row;
+            fields.line = r.line;
+            fields.email = email;
+            fields.status = r.status;
+            fields.error = error;
+            std::string from_result = "kept|";
+            std::string from_views = "kept|";
+            append_csv_line(from_result, r);
+            append_csv_line(from_views, fields);
+            CAPTURE(from_result);
+            CHECK(from_views == from_result);
+            CHECK(from_result.find("1234567,1234568,") == 5);
+            CHECK(from_result.back() == '\n');
+        }
+    }
+    RowResult revoked;
+    revoked.from_roster = false;
+    revoked.email = "x@y.org";
+    revoked.status = Status::revoked;
+    revoked.http_status = 204;
+    revoked.user_id = "usr_1";
+    revoked.attempts = 1;
+    std::string out;
+    append_csv_line(out, revoked);
+    CHECK(out == ",,x@y.org,revoked,204,usr_1,1,\n");
+    CHECK(fields_of(revoked).user_id == "usr_1");
+}
+
+TEST_CASE("report::append_csv_line quotes a cell whose comma or quote lies past its first 16 bytes") {
+    RowResult r;
+    r.row = 1;
+    r.line = 2;
+    r.email = std::string(16, 'a') + "\"b@c.org";
+    r.error = std::string(31, 'e') + "\r";
+    std::string out;
+    append_csv_line(out, r);
+    CHECK(out ==
+          "1,2,\"" + std::string(16, 'a') + "\"\"b@c.org\",invalid,,,0,\"" + std::string(31, 'e') + "\r\"\n");
+}
+
 TEST_SUITE_END();

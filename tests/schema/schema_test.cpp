@@ -2,6 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
+#include "avara_onboard/util/text.hpp"
+
 using namespace avara::schema;
 
 TEST_SUITE_BEGIN("schema");
@@ -128,6 +133,82 @@ TEST_CASE("schema::normalize_phone") {
     CHECK(normalize_phone("555-1234").reason.find("10 to 15") != std::string::npos);
     CHECK_FALSE(check_wire_phone("5551234567"));
     CHECK(check_wire_phone("+15551234567").has_value());
+}
+
+TEST_CASE("schema::check_email names the first bad character and counts '@' across 16-byte blocks") {
+    CHECK(check_email("a\x01 b@c.co") == std::string("must not contain control characters"));
+    CHECK(check_email("a \x01b@c.co") == std::string("must not contain spaces"));
+    CHECK(check_email("a@c.co\x7f") == std::string("must not contain control characters"));
+    CHECK(check_email(std::string(20, 'x') + "@b.co\t") == std::string("must not contain spaces"));
+    const std::string local(15, 'x');
+    for (std::size_t pad = 0; pad < 40; ++pad) {
+        const std::string p(pad, 'p');
+        CAPTURE(pad);
+        CHECK_FALSE(check_email(p + local + "@dom.org"));
+        CHECK(check_email(p + local + "@dom@x.org") == std::string("must contain exactly one '@'"));
+        CHECK(check_email(p + "@" + local + p + "@x.org") == std::string("must contain exactly one '@'"));
+        CHECK(check_email(p + local + "dom.org") == std::string("must contain exactly one '@'"));
+        CHECK(check_email("x" + p + "@" + local + std::string("\xC3\xA9.org")) == std::nullopt);
+    }
+}
+
+TEST_CASE("schema::parse_level and parse_bool: words too long, or with odd bytes, are no spelling") {
+    CHECK(parse_level("").reason == "is required");
+    CHECK(parse_level("  ").reason == "is required");
+    CHECK(parse_level("membership").reason == "must be admin or member");
+    CHECK(parse_level(std::string("admin\0", 6)).reason == "must be admin or member");
+    CHECK(parse_level("\tMeMbEr").level == Level::member);
+    CHECK_FALSE(parse_bool("truetrue").has_value());
+    CHECK_FALSE(parse_bool(std::string("y\0", 2)).has_value());
+    CHECK_FALSE(parse_bool("yes please").has_value());
+    CHECK(parse_bool(" False\t") == false);
+    CHECK(parse_bool("YES") == true);
+}
+
+TEST_CASE("schema::trim_cell is the contract's trim") {
+    for (const char* cell : {"", " ", "\t\t", " a ", "a", "\ta b\t ", "\n a\r"})
+        CHECK(trim_cell(cell) == avara::text::trim(cell));
+}
+
+TEST_CASE("schema::normalize_phone_into reuses its buffer and says the same as normalize_phone") {
+    std::string digits = "stale";
+    CHECK_FALSE(normalize_phone_into("+1 (555) 123-4567", digits));
+    CHECK(digits == "15551234567");
+    for (const char* text : {"555-1234", "555123456x", "++15551234567", " 555.123.4567 ", "555+1234567"}) {
+        CAPTURE(text);
+        const auto reason = normalize_phone_into(text, digits);
+        const auto expected = normalize_phone(text);
+        CHECK(reason.has_value() == !expected.digits.has_value());
+        if (reason)
+            CHECK(*reason == expected.reason);
+        else
+            CHECK(digits == *expected.digits);
+    }
+}
+
+TEST_CASE("schema::ClinicRoleTable: the usual spellings, found byte for byte, agree with folding") {
+    const ClinicRoleTable builtin;
+    for (const auto& role : clinic_roles) {
+        std::string lower(role.display);
+        for (char& c : lower)
+            c = avara::text::ascii_lower(c);
+        std::string spaced(role.constant);
+        for (char& c : spaced)
+            c = c == '_' ? ' ' : c;
+        for (const std::string& spelling :
+             {std::string(role.display), std::string(role.constant), lower, spaced, " " + lower + " ",
+              avara::text::to_lower(role.constant)}) {
+            CAPTURE(spelling);
+            CHECK(builtin.find(spelling) == role.display);
+        }
+    }
+    // A config name that folds like a built-in role is skipped: the built-in one is still found.
+    const std::vector<std::string> extra = {"radiologist", "Chaplain"};
+    const ClinicRoleTable table(extra);
+    CHECK(table.find("radiologist") == std::string_view("Radiologist"));
+    CHECK(table.find("CHAPLAIN") == std::string_view("Chaplain"));
+    CHECK(table.find("chaplain") == std::string_view("Chaplain"));
+    CHECK_FALSE(table.find("Chaplains").has_value());
 }
 
 TEST_SUITE_END();

@@ -31,4 +31,15 @@ TEST_CASE("validate::EmailIndex survives growth with every entry intact") {
     }
 }
 
+TEST_CASE("validate::EmailIndex takes a key hashed once, the same as the email's") {
+    EmailIndex index;
+    CHECK(EmailIndex::key_of("Ann@B.org") == EmailIndex::key_of("ann@b.org"));
+    CHECK(EmailIndex::key_of("ann@b.org") != EmailIndex::key_of("ann@b.orh"));
+    CHECK(EmailIndex::key_of("") != 0u);
+    index.prefetch_key(EmailIndex::key_of("ann@b.org"));  // nothing reserved yet: a no-op
+    CHECK_FALSE(index.first_row_or_insert_key(EmailIndex::key_of("ann@b.org"), 3));
+    CHECK(index.first_row_or_insert("ANN@b.org", 7) == 3u);
+    CHECK(index.first_row_or_insert_key(EmailIndex::key_of("aNN@B.ORG"), 9) == 3u);
+}
+
 TEST_SUITE_END();

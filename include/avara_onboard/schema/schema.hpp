@@ -145,11 +145,23 @@ class ClinicRoleTable {
         std::uint64_t hash;
         std::string_view display;
     };
+    // A spelling as rosters usually write it (the display name, its constant, all lower or upper
+    // case), byte for byte: found without folding. Each was looked up the folding way when the
+    // table was built, so the answer is the same either way.
+    struct Spelling {
+        std::string text;
+        std::string_view display;
+    };
     void add(std::string_view display);
     void rebuild_slots();
+    void add_spellings();
+    std::optional<std::string_view> find_folded(std::string_view text) const noexcept;
+    const Spelling* find_spelling(std::string_view text) const noexcept;
 
     std::vector<Entry> entries_;
     std::vector<std::int16_t> slots_;  // open addressing over entries_; -1 = empty
+    std::vector<Spelling> spellings_;
+    std::vector<std::int16_t> spelling_slots_;  // open addressing over spellings_; -1 = empty
 };
 
 enum class Level : std::uint8_t { admin, member };
@@ -175,10 +187,22 @@ struct PhoneOrReason {
     std::string reason;
 };
 PhoneOrReason normalize_phone(std::string_view text);
+// The same into `digits` (reused: no allocation a row); nothing when valid, else the reason.
+std::optional<std::string> normalize_phone_into(std::string_view text, std::string& digits);
 std::optional<std::string> check_wire_phone(std::string_view digits);  // already normalised
 // The contract's cross-field rule.
 inline constexpr std::string_view admin_needs_dashboard_reason = "must be true when level is admin";
 
 inline constexpr std::size_t max_email_length = 254;
+
+// The contract's trim (text::trim: spaces and tabs), without a call for the usual cell that has none.
+inline std::string_view trim_cell(std::string_view s) noexcept {
+    auto space = [](char c) { return c == ' ' || c == '\t'; };
+    while (!s.empty() && space(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && space(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
 
 }  // namespace avara::schema

@@ -13,14 +13,21 @@ namespace avara::validate {
 class EmailIndex {
   public:
     // Records `row` for `email` unless the email was seen; returns the first row that used it.
-    std::optional<std::uint64_t> first_row_or_insert(std::string_view email, std::uint64_t row);
+    std::optional<std::uint64_t> first_row_or_insert(std::string_view email, std::uint64_t row) {
+        return first_row_or_insert_key(key_of(email), row);
+    }
+    // The same for an email's key_of(), when the caller has it already.
+    std::optional<std::uint64_t> first_row_or_insert_key(std::uint64_t key, std::uint64_t row);
     std::optional<std::uint64_t> find(std::string_view email) const;
     std::size_t size() const noexcept { return size_; }
     void reserve(std::size_t n);
-    void prefetch(std::string_view email) const noexcept {
+    void prefetch(std::string_view email) const noexcept { prefetch_key(key_of(email)); }
+    void prefetch_key(std::uint64_t key) const noexcept {
         if (!slots_.empty())
-            __builtin_prefetch(&slots_[key_of(email) & (slots_.size() - 1)], 1);
+            __builtin_prefetch(&slots_[key & (slots_.size() - 1)], 1);
     }
+    // The identity of an email: a 64-bit hash of its ASCII-lowercased bytes (never 0).
+    static std::uint64_t key_of(std::string_view email) noexcept;
 
   private:
     struct Slot {
@@ -30,7 +37,6 @@ class EmailIndex {
     void grow();
     // The slot holding `key`, or the empty slot where it would go.
     std::size_t probe(std::uint64_t key) const noexcept;
-    static std::uint64_t key_of(std::string_view email) noexcept;
 
     std::vector<Slot> slots_;
     std::size_t size_ = 0;

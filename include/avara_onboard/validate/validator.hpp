@@ -2,6 +2,7 @@
 // Normalises and validates one roster row against the invite schema, producing the exact request
 // body, or one message that names every failing field and why.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "avara_onboard/read/roster.hpp"
@@ -32,8 +33,7 @@ class RowValidator {
   public:
     // `mapping` must outlive the validator (and the invites it fills: their clinic role may be a view
     // of one of its extra role names).
-    explicit RowValidator(const RosterMapping& mapping)
-        : mapping_(mapping), roles_(mapping.extra_clinic_roles) {}
+    explicit RowValidator(const RosterMapping& mapping);
 
     // True when the row is valid (`invite` filled). Otherwise false and `error` names every failing
     // field. The buffers are reused, so a caller validating millions of rows allocates almost nothing.
@@ -42,11 +42,18 @@ class RowValidator {
     // The HeaderOptions that this mapping implies for the roster reader.
     read::HeaderOptions header_options() const;
 
+    // True when the schema rules see field `f`'s cell as read: no default or value map applies.
+    bool passes_through(schema::Field f) const noexcept {
+        return (mapped_ & (1u << static_cast<unsigned>(f))) == 0;
+    }
+
   private:
     std::string_view effective(const read::RosterRow& row, schema::Field f) const;
+    std::string_view mapped_value(std::string_view value, std::size_t field) const;
 
     const RosterMapping& mapping_;
     schema::ClinicRoleTable roles_;
+    std::uint32_t mapped_ = 0;  // bit i: field i has a default or a value map
 };
 
 }  // namespace avara::validate
