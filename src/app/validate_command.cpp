@@ -81,9 +81,9 @@ int validate_or_throw(const ValidateOptions& o) {
     summary.command = "validate";
     summary.roster = o.roster;
     summary.report = report_path;
-    validate::ValidatedRow row;
     const bool debug = log::level() >= log::Level::verbose;  // skip building messages nobody sees
-    while ((*rows)->next(row)) {
+    while (const auto* next = (*rows)->next()) {
+        const auto& row = *next;
         // Straight from the row's buffers into the report's: no copy into a RowResult.
         report::RowFields fields;
         fields.row = row.row;

@@ -315,17 +315,23 @@ std::optional<std::string> check_optional_text(std::string_view value) {
     return std::nullopt;
 }
 
+namespace {
+enum LevelWord : std::int8_t { admin_word, member_word, owner_word, empty_word };
+constexpr auto level_words = byte_scan::WordTable::of(
+    {{"admin", admin_word}, {"member", member_word}, {"owner", owner_word}, {"", empty_word}});
+constexpr auto bool_words = byte_scan::WordTable::of(
+    {{"true", 1}, {"yes", 1}, {"y", 1}, {"1", 1}, {"false", 0}, {"no", 0}, {"n", 0}, {"0", 0}});
+}  // namespace
+
 LevelOrReason parse_level(std::string_view text) {
-    using byte_scan::word_of;
-    const auto t = trim_cell(text);
-    switch (byte_scan::folded_word(t)) {
-        case word_of(""):
+    switch (level_words.find(byte_scan::folded_word(trim_cell(text)))) {
+        case empty_word:
             return {std::nullopt, "is required"};
-        case word_of("admin"):
+        case admin_word:
             return {Level::admin, {}};
-        case word_of("member"):
+        case member_word:
             return {Level::member, {}};
-        case word_of("owner"):
+        case owner_word:
             return {std::nullopt, "owner cannot be invited via the API (use admin or member)"};
         default:
             return {std::nullopt, "must be admin or member"};
@@ -341,22 +347,11 @@ std::optional<Level> level_from_wire(std::string_view text) noexcept {
 }
 
 std::optional<bool> parse_bool(std::string_view text) noexcept {
-    // Hot path (two cells a row): one folded word, one switch.
-    using byte_scan::word_of;
-    switch (byte_scan::folded_word(trim_cell(text))) {
-        case word_of("true"):
-        case word_of("yes"):
-        case word_of("y"):
-        case word_of("1"):
-            return true;
-        case word_of("false"):
-        case word_of("no"):
-        case word_of("n"):
-        case word_of("0"):
-            return false;
-        default:
-            return std::nullopt;
-    }
+    // Hot path (two cells a row): one folded word, one table slot.
+    const int value = bool_words.find(byte_scan::folded_word(trim_cell(text)));
+    if (value < 0)
+        return std::nullopt;
+    return value == 1;
 }
 
 PhoneOrReason normalize_phone(std::string_view text) {

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "avara_onboard/schema/byte_scan.hpp"
@@ -37,67 +38,87 @@ std::uint64_t EmailIndex::key_of(std::string_view email) noexcept {
     return h == 0 ? 1 : h;
 }
 
-void EmailIndex::grow() {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
-    const std::size_t mask = slots_.size() - 1;
-    for (const Slot& s : old) {
-        if (s.hash == 0)
+namespace {
+// A zeroed table, on 2 MiB pages where the kernel allows (one TLB entry then covers 256K slots).
+template <class T>
+void assign_zeroed(std::vector<T>& table, std::size_t n) {
+    std::vector<T>().swap(table);
+    table.reserve(n);
+    const auto page = std::uintptr_t{2} << 20;
+    const auto begin = (reinterpret_cast<std::uintptr_t>(table.data()) + page - 1) & ~(page - 1);
+    const auto end = reinterpret_cast<std::uintptr_t>(table.data() + n) & ~(page - 1);
+    if (end > begin) {
+        // NOLINTNEXTLINE(performance-no-int-to-ptr): madvise takes an aligned address
+        madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+    }
+    table.assign(n, T{});
+}
+}  // namespace
+
+void EmailIndex::rehash(std::size_t slots) {
+    std::vector<std::uint64_t> old_keys = std::move(keys_);
+    std::vector<std::uint32_t> old_rows = std::move(rows_);
+    assign_zeroed(keys_, slots);
+    assign_zeroed(rows_, slots);
+    for (std::size_t i = 0; i < old_keys.size(); ++i) {
+        if (old_keys[i] == 0)
             continue;
-        std::size_t i = s.hash & mask;
-        while (slots_[i].hash != 0)
-            i = (i + 1) & mask;
-        slots_[i] = s;
+        const std::size_t at = probe(old_keys[i]);
+        keys_[at] = old_keys[i];
+        rows_[at] = old_rows[i];
     }
 }
 
 std::size_t EmailIndex::probe(std::uint64_t key) const noexcept {
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = key & mask;
-    while (slots_[i].hash != 0 && slots_[i].hash != key)
-        i = (i + 1) & mask;
+    std::size_t i = home(key);
+    while (keys_[i] != 0 && keys_[i] != key) {
+        if (++i == keys_.size())
+            i = 0;
+    }
     return i;
 }
 
-void EmailIndex::reserve(std::size_t n) {
-    std::size_t want = 1024;
-    while (want * 3 < n * 4)
-        want *= 2;
-    if (want > slots_.size() && size_ == 0) {
-        std::vector<Slot>().swap(slots_);
-        slots_.reserve(want);
-        // Ask for 2 MiB pages before the table is touched: one TLB entry then covers 128K slots.
-        const auto begin = (reinterpret_cast<std::uintptr_t>(slots_.data()) + (2u << 20) - 1) &
-                           ~std::uintptr_t((2u << 20) - 1);
-        const auto end =
-            (reinterpret_cast<std::uintptr_t>(slots_.data() + want)) & ~std::uintptr_t((2u << 20) - 1);
-        if (end > begin) {
-            // NOLINTNEXTLINE(performance-no-int-to-ptr): madvise takes an aligned address
-            madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-        }
-        slots_.assign(want, Slot{});
+std::uint64_t EmailIndex::row_at(std::size_t slot) const {
+    if (rows_[slot] != row_elsewhere)
+        return rows_[slot];
+    return big_rows_.at(keys_[slot]);
+}
+
+void EmailIndex::put(std::size_t slot, std::uint64_t key, std::uint64_t row) {
+    keys_[slot] = key;
+    if (row < row_elsewhere) {
+        rows_[slot] = static_cast<std::uint32_t>(row);
+    } else {
+        rows_[slot] = row_elsewhere;
+        big_rows_[key] = row;
     }
+    ++size_;
+}
+
+void EmailIndex::reserve(std::size_t n) {
+    // Load factor stays under 3/4 so linear probing stays short.
+    const std::size_t want = std::max<std::size_t>(1024, n + n / 3 + 1);
+    if (want > keys_.size())
+        rehash(want);
 }
 
 std::optional<std::uint64_t> EmailIndex::first_row_or_insert_key(std::uint64_t key, std::uint64_t row) {
-    // Load factor stays under 3/4 so linear probing stays short.
-    if ((size_ + 1) * 4 > slots_.size() * 3)
-        grow();
-    Slot& slot = slots_[probe(key)];
-    if (slot.hash == key)
-        return slot.row;
-    slot = Slot{key, row};
-    ++size_;
+    if ((size_ + 1) * 4 > keys_.size() * 3)
+        rehash(std::max<std::size_t>(1024, keys_.size() * 2));
+    const std::size_t at = probe(key);
+    if (keys_[at] == key)
+        return row_at(at);
+    put(at, key, row);
     return std::nullopt;
 }
 
 std::optional<std::uint64_t> EmailIndex::find(std::string_view email) const {
-    if (slots_.empty())
+    if (keys_.empty())
         return std::nullopt;
     const std::uint64_t key = key_of(email);
-    const Slot& slot = slots_[probe(key)];
-    if (slot.hash == key)
-        return slot.row;
+    const std::size_t at = probe(key);
+    if (keys_[at] == key)
+        return row_at(at);
     return std::nullopt;
 }
 

@@ -1,6 +1,7 @@
 #include "avara_onboard/validate/validated_rows.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace avara::validate {
 
@@ -8,12 +9,7 @@ Result<std::unique_ptr<ValidatedRows>> ValidatedRows::wrap(Result<std::unique_pt
                                                            const RosterMapping& mapping) {
     if (!reader)
         return reader.error();
-    std::unique_ptr<ValidatedRows> rows(new ValidatedRows(std::move(*reader), mapping));
-    // Sized once from the file (a roster row is rarely under 64 bytes), so the table is not rehashed
-    // and held twice on the way up; capped so an odd file cannot make us reserve more than it needs.
-    if (auto total = rows->total_bytes())
-        rows->first_row_of_email_.reserve(std::min<std::size_t>(*total / 64, std::size_t{1} << 21));
-    return rows;
+    return std::unique_ptr<ValidatedRows>(new ValidatedRows(std::move(*reader), mapping));
 }
 
 Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(const std::string& roster_path,
@@ -29,16 +25,31 @@ Result<std::unique_ptr<ValidatedRows>> ValidatedRows::open(std::unique_ptr<read:
                 mapping);
 }
 
-bool ValidatedRows::next(ValidatedRow& out) {
+// Once the first rows are read, the duplicate table is sized from their average length: a roster's
+// rows are alike, so it is neither rehashed and held twice on the way up nor much bigger than the
+// file needs. Capped so an odd file cannot make us reserve more than it needs; past that it grows.
+void ValidatedRows::size_index_from_sample(std::uint64_t rows) {
+    const auto total = total_bytes();
+    const auto consumed = bytes_consumed();
+    if (!total || consumed == 0 || *total <= consumed)
+        return;
+    const double rows_per_byte = static_cast<double>(rows) / static_cast<double>(consumed);
+    const double expected =
+        static_cast<double>(rows) + static_cast<double>(*total - consumed) * rows_per_byte;
+    first_row_of_email_.reserve(
+        static_cast<std::size_t>(std::min(expected * 1.1 + 1024, static_cast<double>(max_reserved_rows))));
+}
+
+// Reads and validates one row into `p`; false at the end of the roster. The email's key is hashed
+// once, from the cell as read (or from the mapped value, when a config maps emails), and its slot
+// fetched while the rows before it are handed out.
+bool ValidatedRows::read_into(Pending& p) {
     if (!reader_->next(raw_))
         return false;
-    // The email's key is hashed once, from the cell as read, and its slot fetched while the row is
-    // validated; a config that maps emails makes the key come from the mapped value instead.
+    if (raw_.row == sample_rows)
+        size_index_from_sample(raw_.row);
+    auto& out = p.row;
     const auto email_cell = raw_.cell(schema::Field::email);
-    const bool cell_is_email = email_cell && validator_.passes_through(schema::Field::email);
-    const std::uint64_t cell_key = email_cell ? EmailIndex::key_of(*email_cell) : 0;
-    if (email_cell)
-        first_row_of_email_.prefetch_key(cell_key);
     out.row = raw_.row;
     out.line = raw_.line;
     const bool valid = validator_.validate(raw_, out.invite, out.error);
@@ -48,20 +59,68 @@ bool ValidatedRows::next(ValidatedRow& out) {
         out.email = out.invite.email;
     }
     out.status = valid ? report::Status::valid : report::Status::invalid;
-
     // The first row with an email claims it, whatever else is wrong with that row: two rows for one
     // person are a roster problem the administrator must settle, not something to guess at.
-    if (!raw_.error && (valid || !schema::check_email(out.invite.email))) {
-        const auto key = cell_is_email ? cell_key : EmailIndex::key_of(out.invite.email);
-        if (auto first = first_row_of_email_.first_row_or_insert_key(key, out.row)) {
-            if (valid) {
-                out.status = report::Status::duplicate;
-                out.error = "duplicate of row " + std::to_string(*first) + " (same email)";
-            } else {
-                out.error += "; also a duplicate of row " + std::to_string(*first) + " (same email)";
-            }
+    p.claims_email = !raw_.error && (valid || !schema::check_email(out.invite.email));
+    if (p.claims_email) {
+        const bool cell_is_email = email_cell && validator_.passes_through(schema::Field::email);
+        p.key = EmailIndex::key_of(cell_is_email ? *email_cell : std::string_view(out.invite.email));
+        first_row_of_email_.prefetch_key(p.key);
+    }
+    return true;
+}
+
+void ValidatedRows::settle(Pending& p) {
+    if (!p.claims_email)
+        return;
+    auto& out = p.row;
+    if (auto first = first_row_of_email_.first_row_or_insert_key(p.key, out.row)) {
+        if (out.status == report::Status::valid) {
+            out.status = report::Status::duplicate;
+            out.error = "duplicate of row " + std::to_string(*first) + " (same email)";
+        } else {
+            out.error += "; also a duplicate of row " + std::to_string(*first) + " (same email)";
         }
     }
+}
+
+void ValidatedRows::read_ahead() {
+    try {
+        while (!reader_done_ && held_ < lookahead) {
+            if (read_into(ahead_[(head_ + held_) % lookahead])) {
+                ++held_;
+            } else {
+                reader_done_ = true;
+            }
+        }
+    } catch (...) {
+        read_error_ = std::current_exception();
+        reader_done_ = true;
+    }
+}
+
+const ValidatedRow* ValidatedRows::next() {
+    if (returned_) {
+        head_ = (head_ + 1) % lookahead;
+        --held_;
+        returned_ = false;
+    }
+    read_ahead();
+    if (held_ == 0) {
+        if (read_error_)
+            std::rethrow_exception(std::exchange(read_error_, nullptr));
+        return nullptr;
+    }
+    auto& p = ahead_[head_];
+    settle(p);
+    returned_ = true;
+    return &p.row;
+}
+
+bool ValidatedRows::next(ValidatedRow& out) {
+    if (next() == nullptr)
+        return false;
+    std::swap(out, ahead_[head_].row);  // `out`'s buffers are reused for a later row
     return true;
 }
 

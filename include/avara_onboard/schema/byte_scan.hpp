@@ -70,13 +70,27 @@ constexpr std::uint64_t ascii_lower8(std::uint64_t x) noexcept {
 // `long_text`, which no spelling's word_of() is.
 inline constexpr std::uint64_t long_text = ~std::uint64_t{0};
 inline std::uint64_t folded_word(std::string_view s) noexcept {
-    if (s.size() > 7)
+    const std::size_t n = s.size();
+    if (n > 7)
         return long_text;
     std::uint64_t x = 0;
-    std::memcpy(&x, s.data(), s.size());
-    if constexpr (std::endian::native == std::endian::big)
-        x >>= 8;  // the top byte is the length's
-    return ascii_lower8(x) | (std::uint64_t{s.size()} << 56);
+    if constexpr (std::endian::native == std::endian::little) {
+        // Two overlapping loads (or three bytes) instead of a variable-length copy.
+        if (n >= 4) {
+            std::uint32_t head = 0;
+            std::uint32_t tail = 0;
+            std::memcpy(&head, s.data(), 4);
+            std::memcpy(&tail, s.data() + n - 4, 4);
+            x = head | (std::uint64_t{tail} << (8 * (n - 4)));
+        } else if (n > 0) {
+            auto byte = [&s](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(s[i])}; };
+            x = byte(0) | (byte(n / 2) << (8 * (n / 2))) | (byte(n - 1) << (8 * (n - 1)));
+        }
+    } else {
+        for (std::size_t i = 0; i < n; ++i)
+            x |= std::uint64_t{static_cast<unsigned char>(s[i])} << (8 * (6 - i));
+    }
+    return ascii_lower8(x) | (std::uint64_t{n} << 56);
 }
 // folded_word() of a lower-case literal, at compile time.
 constexpr std::uint64_t word_of(std::string_view s) noexcept {
@@ -87,6 +101,46 @@ constexpr std::uint64_t word_of(std::string_view s) noexcept {
     }
     return x | (std::uint64_t{s.size()} << 56);
 }
+
+// A few short spellings and what each means (0..127), looked up with one multiply and one comparison
+// instead of a chain of branches: the multiplier is searched at compile time so no two collide.
+class WordTable {
+  public:
+    struct Spelling {
+        std::string_view text;  // lower case, at most 7 bytes
+        std::int8_t value;
+    };
+    template <std::size_t N>
+    static constexpr WordTable of(const Spelling (&spellings)[N]) {
+        static_assert(N <= slots / 2);
+        for (std::uint64_t m = 0x9E3779B97F4A7C15ull;; m += 0x2545F4914F6CDD1Eull) {
+            WordTable t;
+            t.multiplier_ = m | 1;
+            bool collided = false;
+            for (const auto& s : spellings) {
+                const auto w = word_of(s.text);
+                auto& value = t.values_[t.slot(w)];
+                collided |= value >= 0;
+                value = s.value;
+                t.words_[t.slot(w)] = w;
+            }
+            if (!collided)
+                return t;
+        }
+    }
+    // The value of a folded_word(), or -1.
+    constexpr int find(std::uint64_t word) const noexcept {
+        const auto i = slot(word);
+        return words_[i] == word ? values_[i] : -1;
+    }
+
+  private:
+    static constexpr std::size_t slots = 16;
+    constexpr std::size_t slot(std::uint64_t word) const noexcept { return (word * multiplier_) >> 60; }
+    std::uint64_t multiplier_ = 1;
+    std::uint64_t words_[slots] = {};
+    std::int8_t values_[slots] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+};
 
 // Calls `f(block)` for each block of `text` until it returns true; returns whether one did.
 template <class F>

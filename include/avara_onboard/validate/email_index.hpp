@@ -1,11 +1,16 @@
 #pragma once
 // Remembers which row first used each email (case-insensitive), for duplicate detection over
-// millions of rows in flat memory: an open-addressing table of 64-bit email hashes (16 bytes a row)
-// instead of the emails themselves. Two different emails share a 64-bit hash with a probability of
-// about 3e-8 over a million rows; that is the price of keeping memory flat.
+// millions of rows in flat memory: an open-addressing table of 64-bit email hashes instead of the
+// emails themselves. Two different emails share a 64-bit hash with a probability of about 3e-8 over
+// a million rows; that is the price of keeping memory flat.
+//
+// The probe touches only the hashes (8 bytes a slot, so more of the table stays in cache); each
+// slot's row lies in a second array that is written once and read only for a duplicate. Any table
+// size works (a slot is picked by multiplying, not masking), so the table can be sized to the roster.
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace avara::validate {
@@ -20,25 +25,36 @@ class EmailIndex {
     std::optional<std::uint64_t> first_row_or_insert_key(std::uint64_t key, std::uint64_t row);
     std::optional<std::uint64_t> find(std::string_view email) const;
     std::size_t size() const noexcept { return size_; }
+    // Room for `n` emails without growing (entries already held are kept).
     void reserve(std::size_t n);
     void prefetch(std::string_view email) const noexcept { prefetch_key(key_of(email)); }
     void prefetch_key(std::uint64_t key) const noexcept {
-        if (!slots_.empty())
-            __builtin_prefetch(&slots_[key & (slots_.size() - 1)], 1);
+        if (!keys_.empty()) {
+            const std::size_t at = home(key);
+            __builtin_prefetch(&keys_[at], 1);
+            __builtin_prefetch(&rows_[at], 1);
+        }
     }
     // The identity of an email: a 64-bit hash of its ASCII-lowercased bytes (never 0).
     static std::uint64_t key_of(std::string_view email) noexcept;
 
   private:
-    struct Slot {
-        std::uint64_t hash = 0;  // 0 marks an empty slot; a real hash of 0 is stored as 1
-        std::uint64_t row = 0;
-    };
-    void grow();
+    // A row that does not fit the row array's 32 bits is kept aside (a roster of 4 billion rows).
+    static constexpr std::uint32_t row_elsewhere = 0xffffffffu;
+
+    void rehash(std::size_t slots);
+    std::size_t home(std::uint64_t key) const noexcept {
+        __extension__ using wide = unsigned __int128;
+        return static_cast<std::size_t>((static_cast<wide>(key) * keys_.size()) >> 64);
+    }
     // The slot holding `key`, or the empty slot where it would go.
     std::size_t probe(std::uint64_t key) const noexcept;
+    std::uint64_t row_at(std::size_t slot) const;
+    void put(std::size_t slot, std::uint64_t key, std::uint64_t row);
 
-    std::vector<Slot> slots_;
+    std::vector<std::uint64_t> keys_;  // 0 marks an empty slot (key_of is never 0)
+    std::vector<std::uint32_t> rows_;  // the row of keys_[i], or row_elsewhere
+    std::unordered_map<std::uint64_t, std::uint64_t> big_rows_;
     std::size_t size_ = 0;
 };
 
