@@ -5,7 +5,8 @@
 # the yardsticks: a bare Python csv.reader loop (what an administrator would write instead) and the
 # CSV reader alone (ours, and fast-cpp-csv-parser's line reader that it replaced).
 #
-# Builds Release in build-bench/, writes a ROWS-row roster (default 1,000,000, ~80 MB) with gen_roster
+# Builds Release in build-bench/ (or in $BENCH_BUILD, a path relative to the repository or absolute,
+# so that two people sharing a checkout do not rebuild each other's tree), writes a ROWS-row roster (default 1,000,000, ~80 MB) with gen_roster
 # into bench/data/ (git-ignored), then RUNS times (default 3) runs each tool under /usr/bin/time -v and
 # prints wall time, CPU time, rows/s by each and peak RSS. The machine is shared, so rates by CPU time
 # (user + sys) are the ones to compare between runs; wall rates say what a user would see right now.
@@ -24,7 +25,8 @@ if ! [[ $rows =~ ^[1-9][0-9]*$ && $runs =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="$root/build-bench"
+build=${BENCH_BUILD:-build-bench}
+[[ $build == /* ]] || build="$root/$build"
 data="$root/bench/data"
 goal_rate=2500000
 goal_ratio=3
