@@ -1,6 +1,7 @@
 #include "avara_onboard/read/csv_reader.hpp"
 
 #include <fcntl.h>
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -172,6 +173,8 @@ bool CsvReader::fill() {
     }
     if (head_ > 0) {
         std::memmove(buf_.get(), buf_.get() + head_, tail_ - head_);
+        for (std::size_t* offset : {&utf8_from_, &utf8_to_, &utf8_checked_})
+            *offset = *offset > head_ ? *offset - head_ : 0;
         base_offset_ += head_;
         tail_ -= head_;
         head_ = 0;
@@ -243,6 +246,7 @@ bool CsvReader::discard_rest_of_line() {
 bool CsvReader::next(CsvRecord& out) {
     // out.cells is resized, not cleared, by emit_at: most records have as many cells as the last.
     out.error.reset();
+    out.known_utf8 = false;
     if (!bom_checked_) {
         skip_bom();
         if (detect_) {
@@ -567,6 +571,28 @@ void CsvReader::grow_spans() {
     spans_.resize(std::max<std::size_t>(32, spans_.size() * 2));
 }
 
+// Whether buf_[begin, end) is known to be valid UTF-8, checking the bytes held past the last check
+// when it ends beyond them.
+bool CsvReader::known_utf8(std::size_t begin, std::size_t end) {
+    if (end > utf8_checked_)
+        check_utf8_ahead();
+    return utf8_from_ <= begin && end <= utf8_to_;
+}
+
+void CsvReader::check_utf8_ahead() {
+    std::size_t cut = tail_;
+    while (cut > utf8_checked_ && static_cast<unsigned char>(buf_[cut - 1]) >= 0x80)
+        --cut;
+    if (cut <= utf8_checked_)
+        return;
+    if (simdjson::validate_utf8(buf_.get() + utf8_checked_, cut - utf8_checked_)) {
+        if (utf8_to_ != utf8_checked_)
+            utf8_from_ = utf8_checked_;  // a run after one that failed
+        utf8_to_ = cut;
+    }
+    utf8_checked_ = cut;
+}
+
 // Turns the spans of a complete record into cells. Returns false for a blank line (no record).
 bool CsvReader::emit_at(CsvRecord& out, char* base, std::size_t content, std::uint64_t line,
                         std::size_t garbage_field) {
@@ -582,14 +608,18 @@ bool CsvReader::emit_at(CsvRecord& out, char* base, std::size_t content, std::ui
     if (nspans_ == 1 && !spans_[0].quoted && is_blank(base + spans_[0].begin, base + spans_[0].end)) {
         return false;
     }
+    const auto begin = static_cast<std::size_t>(base - buf_.get());
+    out.known_utf8 = known_utf8(begin, begin + content);
     out.cells.resize(nspans_);
+    std::string_view* const cells = out.cells.data();
+    const Span* const spans = spans_.data();
     for (std::size_t i = 0; i < nspans_; ++i) {
-        const Span& s = spans_[i];
+        const Span s = spans[i];
         std::size_t len = s.end - s.begin;
-        if (s.unescape) {
+        if (s.unescape) [[unlikely]] {
             len = unescape_in_place(base + s.begin, base + s.end);
         }
-        out.cells[i] = std::string_view(base + s.begin, len);
+        cells[i] = std::string_view(base + s.begin, len);
     }
     return true;
 }

@@ -100,6 +100,10 @@ Result<void> RosterReader::map_header(const HeaderOptions& options) {
         return input_error("missing required column(s): " + missing +
                            " (map other headers in the config's [columns], or give [defaults])");
     }
+    for (std::size_t f = 0; f < schema::field_count; ++f) {
+        if (column_of_field_[f] >= 0)
+            present_.push_back({f, static_cast<std::size_t>(column_of_field_[f])});
+    }
     lettered_ = csv_->column_naming() == ColumnNaming::lettered;
     if (lettered_)
         label_columns();
@@ -140,7 +144,7 @@ void RosterReader::note_bad_cell(schema::Field f, std::string_view value, std::s
 // from the first cell to the end of the last, delimiters included, are checked at once. Unescaping
 // may leave a few stale bytes between cells, which can only make this fail, never pass wrongly.
 bool RosterReader::record_is_valid_utf8() const noexcept {
-    if (csv_->cell_text() == CellText::checked_utf8)
+    if (record_.known_utf8 || csv_->cell_text() == CellText::checked_utf8)
         return true;
     const auto& cells = record_.cells;
     if (cells.empty())
@@ -182,18 +186,19 @@ bool RosterReader::next(RosterRow& out) {
     }
     // One UTF-8 check for the whole record (cells are split at ASCII bytes, so a valid record has
     // valid cells); only a record that fails it is checked cell by cell, to name the fields.
-    const bool record_valid = record_is_valid_utf8();
+    if (record_is_valid_utf8()) {
+        for (const auto& [field, col] : present_)
+            out.cells[field] = schema::trim_cell(record_.cells[col]);
+        return true;
+    }
     std::string bad_utf8;
-    for (schema::Field f : schema::all_fields) {
-        const int col = column_of_field_[static_cast<std::size_t>(f)];
-        if (col < 0)
-            continue;
-        const auto value = schema::trim_cell(record_.cells[static_cast<std::size_t>(col)]);
-        if (!record_valid && !text::is_valid_utf8(value)) {
-            note_bad_cell(f, value, bad_utf8);
+    for (const auto& [field, col] : present_) {
+        const auto value = schema::trim_cell(record_.cells[col]);
+        if (!text::is_valid_utf8(value)) {
+            note_bad_cell(static_cast<schema::Field>(field), value, bad_utf8);
             continue;
         }
-        out.cells[static_cast<std::size_t>(f)] = value;
+        out.cells[field] = value;
     }
     if (!bad_utf8.empty()) {
         take_email_hint(out);

@@ -92,6 +92,10 @@ char* put(char* p, std::string_view s) noexcept {
 }
 
 char* put_number(char* p, std::uint64_t n) noexcept {
+    if (n < 10) {  // attempts, mostly
+        *p = static_cast<char>('0' + n);
+        return p + 1;
+    }
     return std::to_chars(p, p + max_number_chars, n).ptr;
 }
 

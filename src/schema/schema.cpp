@@ -361,23 +361,47 @@ PhoneOrReason normalize_phone(std::string_view text) {
     return {std::move(digits), {}};
 }
 
+namespace {
+// What each byte of a phone number is: a digit, a separator to drop, '+', or anything else.
+enum PhoneByte : std::uint8_t { other_byte, digit_byte, separator_byte, plus_byte };
+constexpr std::array<std::uint8_t, 256> phone_bytes = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (char c = '0'; c <= '9'; ++c)
+        t[static_cast<unsigned char>(c)] = digit_byte;
+    for (char c : {' ', '-', '.', '(', ')'})
+        t[static_cast<unsigned char>(c)] = separator_byte;
+    t['+'] = plus_byte;
+    return t;
+}();
+}  // namespace
+
 std::optional<std::string> normalize_phone_into(std::string_view text, std::string& digits) {
     const auto t = trim_cell(text);
-    digits.clear();
+    constexpr std::size_t max_digits = 15;
+    char kept[max_digits];
+    std::size_t count = 0;  // digits seen; only the first max_digits are kept
     for (std::size_t i = 0; i < t.size(); ++i) {
-        const char c = t[i];
-        if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')')
-            continue;
-        if (c == '+' && digits.empty() && t.find('+', i + 1) == std::string_view::npos &&
-            t.find_first_not_of(" -.()", 0) == i) {
-            continue;
+        switch (phone_bytes[static_cast<unsigned char>(t[i])]) {
+            case separator_byte:
+                continue;
+            case digit_byte:
+                if (count < max_digits)
+                    kept[count] = t[i];
+                ++count;
+                continue;
+            case plus_byte:  // one leading '+', before any digit
+                if (count == 0 && t.find('+', i + 1) == std::string_view::npos &&
+                    t.find_first_not_of(" -.()", 0) == i) {
+                    continue;
+                }
+                [[fallthrough]];
+            default:
+                return std::string("must hold only digits (and + ( ) - . or spaces)");
         }
-        if (c < '0' || c > '9')
-            return std::string("must hold only digits (and + ( ) - . or spaces)");
-        digits.push_back(c);
     }
-    if (digits.size() < 10 || digits.size() > 15)
-        return "must have 10 to 15 digits, has " + std::to_string(digits.size());
+    if (count < 10 || count > max_digits)
+        return "must have 10 to 15 digits, has " + std::to_string(count);
+    digits.assign(kept, count);
     return std::nullopt;
 }
 

@@ -555,6 +555,41 @@ TEST_CASE("read::CsvReader reports progress") {
     CHECK_FALSE(reader->next(rec));
 }
 
+TEST_CASE("read::CsvReader says which records it checked to be UTF-8, whatever the read size") {
+    const std::string good =
+        "name,city\nJos\xC3\xA9,K\xC3\xB6ln\n\"\xE2\x82\xAC \"\"x\"\"\",\xF0\x9F\x98\x80\nplain,row\n";
+    for (std::size_t chunk : {1, 2, 3, 5, 7, 64}) {
+        CAPTURE(chunk);
+        auto reader = CsvReader::from_string(good, 1u << 20, chunk);
+        CsvRecord r;
+        int records = 0;
+        while (reader->next(r)) {
+            ++records;
+            CHECK(r.known_utf8);
+        }
+        CHECK(records == 4);
+    }
+    // A record with a stray byte is never vouched for; nor are those checked in the same run, and
+    // the records after it are again once the reader is past it. Its cells come out unchanged.
+    const std::string bad = "a,b\nok,\xC3\xA9\nbad,\xFF\nok,again\n" + std::string(100, 'x') + ",y\n";
+    for (std::size_t chunk : {1, 4, 16, 1024}) {
+        CAPTURE(chunk);
+        auto reader = CsvReader::from_string(bad, 1u << 20, chunk);
+        CsvRecord r;
+        REQUIRE(reader->next(r));
+        REQUIRE(reader->next(r));
+        REQUIRE(reader->next(r));
+        CHECK_FALSE(r.known_utf8);
+        CHECK(r.cells[1] == "\xFF");
+        REQUIRE(reader->next(r));
+        CHECK(r.cells[1] == "again");
+        REQUIRE(reader->next(r));
+        if (chunk < 16)
+            CHECK(r.known_utf8);
+        CHECK_FALSE(reader->next(r));
+    }
+}
+
 TEST_SUITE_END();
 
 TEST_CASE("read::CsvReader reads ; tab and | with the same quoting rules") {

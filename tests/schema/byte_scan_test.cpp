@@ -46,6 +46,18 @@ TEST_CASE("schema::byte_scan masks say which bytes match, in every block, tail i
     }
 }
 
+TEST_CASE("schema::byte_scan blocks overlap only in bytes that are not live twice") {
+    for (std::size_t n = 0; n < 70; ++n) {
+        const std::string text(n, '@');
+        std::size_t seen = 0;
+        any_block(text, [&](const Block& b) {
+            seen += static_cast<std::size_t>(__builtin_popcount(b.equal('@')));
+            return false;
+        });
+        CHECK(seen == n);
+    }
+}
+
 TEST_CASE("schema::byte_scan::any_block stops at the first block that says so") {
     int calls = 0;
     CHECK(any_block(std::string(40, 'a') + "@", [&](const Block& b) {

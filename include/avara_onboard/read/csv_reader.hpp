@@ -100,6 +100,8 @@ class CsvReader final : public RecordSource {
     bool emit_at(CsvRecord& out, char* base, std::size_t content, std::uint64_t line,
                  std::size_t garbage_field);
     bool discard_rest_of_line();
+    bool known_utf8(std::size_t begin, std::size_t end);
+    void check_utf8_ahead();
     void skip_bom();
     void detect_delimiter();
     bool fill();
@@ -127,6 +129,12 @@ class CsvReader final : public RecordSource {
     bool eof_ = false;
     bool bom_checked_ = false;
     bool skip_to_lf_ = false;  // after an oversize record: drop input up to the end of its line
+
+    // UTF-8 is checked over all the bytes held, up to the last ASCII byte (so no character is cut),
+    // once: buf_[utf8_from_, utf8_to_) is known valid, buf_[0, utf8_checked_) was checked.
+    std::size_t utf8_from_ = 0;
+    std::size_t utf8_to_ = 0;
+    std::size_t utf8_checked_ = 0;
 
     // Cells of the record being scanned: the first nspans_ entries. Never shrunk, so after the first
     // records no cell costs an allocation.

@@ -19,6 +19,9 @@ struct CsvRecord {
     // Set for a broken record, whose `cells` is then empty: "unterminated quoted field (opened on
     // line N)", "record is over 1 MiB", "unexpected character after closing quote (column N)".
     std::optional<std::string> error;
+    // The reader has checked the record's bytes to be valid UTF-8 already (a CSV reader checks what
+    // it reads in large runs, which is far cheaper than record by record). False means unknown.
+    bool known_utf8 = false;
 };
 
 // How messages name a column: by its 1-based number (CSV) or by its letter (a worksheet: "column C").

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "avara_onboard/read/csv_reader.hpp"
@@ -70,6 +71,8 @@ class RosterReader {
     std::unique_ptr<RecordSource> csv_;
     CsvRecord record_;
     std::array<int, schema::field_count> column_of_field_{};  // -1 when absent
+    // The fields the header holds, in field order: (field index, column).
+    std::vector<std::pair<std::size_t, std::size_t>> present_;
     std::size_t header_cells_ = 0;
     std::vector<std::string> unknown_columns_;
     std::uint64_t rows_ = 0;

@@ -14,46 +14,83 @@
 
 namespace avara::schema::byte_scan {
 
-// Bit i of a block's masks is byte `at + i` of the text.
+// Bit i of a block's masks is byte `at + i` of the text; only the bits in `live` count (the bytes of
+// the text that no earlier block held).
 struct Block {
     std::size_t at = 0;
-    std::size_t size = 0;  // 16, except for the last block
+    std::uint32_t live = 0;
 #if defined(__SSE2__)
     __m128i bytes;
 #else
-    const char* bytes = nullptr;
+    const char* bytes = nullptr;  // 16 bytes, of which the `live` ones are the text's
 #endif
 
     // Bytes equal to `c`.
     std::uint32_t equal(char c) const noexcept {
 #if defined(__SSE2__)
-        return valid(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(c)))));
+        return live & static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(c))));
 #else
-        std::uint32_t m = 0;
-        for (std::size_t i = 0; i < size; ++i)
-            m |= static_cast<std::uint32_t>(bytes[i] == c) << i;
-        return m;
+        return mask([c](char b) { return b == c; });
 #endif
     }
     // Bytes at or below `c` (as unsigned bytes: UTF-8 lead and continuation bytes are above).
     std::uint32_t at_most(unsigned char c) const noexcept {
 #if defined(__SSE2__)
         const __m128i limit = _mm_set1_epi8(static_cast<char>(c));
-        return valid(
-            static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(bytes, limit), bytes))));
+        return live & static_cast<std::uint32_t>(
+                          _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(bytes, limit), bytes)));
 #else
-        std::uint32_t m = 0;
-        for (std::size_t i = 0; i < size; ++i)
-            m |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i]) <= c) << i;
-        return m;
+        return mask([c](char b) { return static_cast<unsigned char>(b) <= c; });
 #endif
     }
 
+#if !defined(__SSE2__)
   private:
-    std::uint32_t valid(std::uint32_t mask) const noexcept {
-        return size == 16 ? mask : mask & ((1u << size) - 1);
+    template <class P>
+    std::uint32_t mask(P is) const noexcept {
+        std::uint32_t m = 0;
+        for (unsigned i = 0; i < 16; ++i) {
+            if ((live >> i) & 1u)
+                m |= static_cast<std::uint32_t>(is(bytes[i])) << i;
+        }
+        return m;
     }
+#endif
 };
+
+namespace detail {
+inline Block block_at(const char* text, std::size_t at, std::uint32_t live) noexcept {
+    Block b;
+    b.at = at;
+    b.live = live;
+#if defined(__SSE2__)
+    b.bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + at));
+#else
+    b.bytes = text + at;
+#endif
+    return b;
+}
+}  // namespace detail
+
+// Calls `f(block)` for each block of `text` until it returns true; returns whether one did. The last
+// block of a text of 16 bytes or more is its last 16 bytes (the ones seen already not live), so only
+// a shorter text is copied.
+template <class F>
+bool any_block(std::string_view text, F&& f) {
+    const std::size_t n = text.size();
+    std::size_t at = 0;
+    for (; at + 16 <= n; at += 16) {
+        if (f(detail::block_at(text.data(), at, 0xffffu)))
+            return true;
+    }
+    if (at == n)
+        return false;
+    if (n >= 16)
+        return f(detail::block_at(text.data(), n - 16, 0xffffu & ~((1u << (at - (n - 16))) - 1)));
+    char copy[16] = {};
+    std::memcpy(copy, text.data(), n);
+    return f(detail::block_at(copy, 0, (1u << n) - 1));
+}
 
 // ASCII A-Z to a-z in all eight bytes of a word at once; other bytes unchanged.
 constexpr std::uint64_t ascii_lower8(std::uint64_t x) noexcept {
@@ -141,29 +178,5 @@ class WordTable {
     std::uint64_t words_[slots] = {};
     std::int8_t values_[slots] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 };
-
-// Calls `f(block)` for each block of `text` until it returns true; returns whether one did.
-template <class F>
-bool any_block(std::string_view text, F&& f) {
-    for (std::size_t at = 0; at < text.size(); at += 16) {
-        Block b;
-        b.at = at;
-        b.size = text.size() - at < 16 ? text.size() - at : 16;
-#if defined(__SSE2__)
-        if (b.size == 16) {
-            b.bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + at));
-        } else {
-            alignas(16) char tail[16] = {};
-            std::memcpy(tail, text.data() + at, b.size);
-            b.bytes = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
-        }
-#else
-        b.bytes = text.data() + at;
-#endif
-        if (f(b))
-            return true;
-    }
-    return false;
-}
 
 }  // namespace avara::schema::byte_scan

@@ -198,6 +198,8 @@ inline constexpr std::size_t max_email_length = 254;
 // The contract's trim (text::trim: spaces and tabs), without a call for the usual cell that has none.
 inline std::string_view trim_cell(std::string_view s) noexcept {
     auto space = [](char c) { return c == ' ' || c == '\t'; };
+    if (s.empty() || (!space(s.front()) && !space(s.back())))
+        return s;  // the usual cell
     while (!s.empty() && space(s.front()))
         s.remove_prefix(1);
     while (!s.empty() && space(s.back()))
