@@ -77,6 +77,7 @@ int validate_or_throw(const ValidateOptions& o) {
     if (!summary_file)
         throw AppError(summary_file.error());
 
+    (*rows)->set_invites_needed(payloads.has_value());  // only the payloads show the names
     report::Summary summary;
     summary.command = "validate";
     summary.roster = o.roster;

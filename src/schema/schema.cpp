@@ -106,8 +106,8 @@ std::uint64_t spelling_hash(std::string_view s) noexcept {
     if (s.size() >= 8) {
         std::memcpy(&head, s.data(), 8);
         std::memcpy(&tail, s.data() + s.size() - 8, 8);
-    } else if (!s.empty()) {
-        std::memcpy(&head, s.data(), s.size());
+    } else {
+        head = byte_scan::packed_word(s);
     }
     std::uint64_t h = (head ^ (s.size() * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
     h ^= (tail + (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
@@ -187,7 +187,7 @@ void ClinicRoleTable::add_spellings() {
                                             upper(e.display), constant, text::to_lower(constant)}) {
             const auto display = find_folded(spelling);
             if (display && find_spelling(spelling) == nullptr)
-                spellings_.push_back({spelling, *display});
+                spellings_.push_back({spelling, spelling_hash(spelling), *display});
         }
     }
     std::size_t size = 16;
@@ -195,7 +195,7 @@ void ClinicRoleTable::add_spellings() {
         size *= 2;
     spelling_slots_.assign(size, -1);
     for (std::size_t i = 0; i < spellings_.size(); ++i) {
-        std::size_t at = spelling_hash(spellings_[i].text) & (size - 1);
+        std::size_t at = spellings_[i].hash & (size - 1);
         while (spelling_slots_[at] >= 0)
             at = (at + 1) & (size - 1);
         spelling_slots_[at] = static_cast<std::int16_t>(i);
@@ -206,9 +206,10 @@ const ClinicRoleTable::Spelling* ClinicRoleTable::find_spelling(std::string_view
     if (spelling_slots_.empty())
         return nullptr;
     const std::size_t mask = spelling_slots_.size() - 1;
-    for (std::size_t at = spelling_hash(text) & mask; spelling_slots_[at] >= 0; at = (at + 1) & mask) {
+    const std::uint64_t hash = spelling_hash(text);
+    for (std::size_t at = hash & mask; spelling_slots_[at] >= 0; at = (at + 1) & mask) {
         const Spelling& s = spellings_[static_cast<std::size_t>(spelling_slots_[at])];
-        if (s.text == text)
+        if (s.hash == hash && s.text == text)
             return &s;
     }
     return nullptr;

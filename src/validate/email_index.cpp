@@ -21,20 +21,38 @@ inline std::uint64_t mix(std::uint64_t h) {
 }  // namespace
 
 std::uint64_t EmailIndex::key_of(std::string_view email) noexcept {
-    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ email.size();
-    std::size_t i = 0;
-    for (; i + 8 <= email.size(); i += 8) {
+    // Two independent multiply chains over 8-byte words, lower-cased; the last word overlaps the
+    // one before it rather than being copied short. A function of the folded bytes and the length
+    // only, so emails that differ in case only have one key.
+    using schema::byte_scan::ascii_lower8;
+    constexpr std::uint64_t k1 = 0xff51afd7ed558ccdULL;
+    constexpr std::uint64_t k2 = 0xc4ceb9fe1a85ec53ULL;
+    const std::size_t n = email.size();
+    auto word = [&email](std::size_t at) {
         std::uint64_t x;
-        std::memcpy(&x, email.data() + i, 8);
-        h = (h ^ schema::byte_scan::ascii_lower8(x)) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
+        std::memcpy(&x, email.data() + at, 8);
+        return ascii_lower8(x);
+    };
+    std::uint64_t a = 0x9E3779B97F4A7C15ULL ^ n;
+    std::uint64_t b = 0x2545F4914F6CDD1DULL;
+    if (n < 8) {
+        a = (a ^ schema::byte_scan::folded_word(email)) * k1;
+    } else {
+        std::size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            a = (a ^ word(i)) * k1;
+            a ^= a >> 32;
+            b = (b ^ word(i + 8)) * k2;
+            b ^= b >> 29;
+        }
+        if (i + 8 <= n) {
+            a = (a ^ word(i)) * k1;
+            i += 8;
+        }
+        if (i < n)
+            b = (b ^ word(n - 8)) * k2;
     }
-    if (i < email.size()) {
-        std::uint64_t x = 0;
-        std::memcpy(&x, email.data() + i, email.size() - i);
-        h = (h ^ schema::byte_scan::ascii_lower8(x)) * 0xff51afd7ed558ccdULL;
-    }
-    h = mix(h);
+    const std::uint64_t h = mix(a ^ (b * 0x9E3779B97F4A7C15ULL));
     return h == 0 ? 1 : h;
 }
 

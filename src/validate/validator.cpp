@@ -122,13 +122,16 @@ bool RowValidator::validate(const read::RosterRow& row, Invite& invite, std::str
         const auto value = effective(row, f);
         if (value.empty())
             add_problem(error, row, f, "is required");
-        slot.assign(value);
+        if (fill_names_)
+            slot.assign(value);
     };
     required_text(Field::first_name, invite.first_name);
     required_text(Field::last_name, invite.last_name);
-    invite.middle_name.assign(effective(row, Field::middle_name));
-    invite.suffix1.assign(effective(row, Field::suffix1));
-    invite.suffix2.assign(effective(row, Field::suffix2));
+    if (fill_names_) {
+        invite.middle_name.assign(effective(row, Field::middle_name));
+        invite.suffix1.assign(effective(row, Field::suffix1));
+        invite.suffix2.assign(effective(row, Field::suffix2));
+    }
 
     const auto role_text = effective(row, Field::clinic_role);
     if (role_text.empty()) {

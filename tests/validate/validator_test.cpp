@@ -141,6 +141,29 @@ TEST_CASE("validate::Invite JSON escapes names") {
     CHECK(invite.to_json().find(R"("lastName":"O'Brien\\")") != std::string::npos);
 }
 
+TEST_CASE("validate::RowValidator without names gives the same verdicts and leaves the names alone") {
+    RosterMapping mapping;
+    RowValidator full(mapping);
+    RowValidator verdict_only(mapping);
+    verdict_only.set_fill_names(false);
+    CHECK(verdict_only.passes_through(Field::email));
+    auto no_last = good_row();
+    no_last.cells[static_cast<std::size_t>(Field::last_name)] = std::string_view{};
+    for (const auto& row : {good_row(), no_last}) {
+        Invite a;
+        Invite b;
+        std::string error_a;
+        std::string error_b;
+        CHECK(full.validate(row, a, error_a) == verdict_only.validate(row, b, error_b));
+        CHECK(error_a == error_b);
+        CHECK(b.email == a.email);
+        CHECK(b.phone_number == a.phone_number);
+        CHECK(b.first_name.empty());
+    }
+    mapping.defaults[static_cast<std::size_t>(Field::email)] = "x@y.org";
+    CHECK_FALSE(RowValidator(mapping).passes_through(Field::email));
+}
+
 TEST_SUITE_END();
 
 TEST_CASE("validate::RowValidator accepts the API's new roles and a config's extra ones") {

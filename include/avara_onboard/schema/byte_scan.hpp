@@ -102,11 +102,10 @@ constexpr std::uint64_t ascii_lower8(std::uint64_t x) noexcept {
     return x | (upper >> 2);
 }
 
-// A short spelling (up to 7 bytes) as one word: its bytes lower-cased, its length in the top byte,
-// so that an enum's spellings are told apart with one comparison each. A longer text gives
-// `long_text`, which no spelling's word_of() is.
+// A short text (up to 7 bytes) as one word: its bytes, and its length in the top byte, so that
+// short texts are told apart with one comparison each. A longer text gives `long_text`.
 inline constexpr std::uint64_t long_text = ~std::uint64_t{0};
-inline std::uint64_t folded_word(std::string_view s) noexcept {
+inline std::uint64_t packed_word(std::string_view s) noexcept {
     const std::size_t n = s.size();
     if (n > 7)
         return long_text;
@@ -127,7 +126,12 @@ inline std::uint64_t folded_word(std::string_view s) noexcept {
         for (std::size_t i = 0; i < n; ++i)
             x |= std::uint64_t{static_cast<unsigned char>(s[i])} << (8 * (6 - i));
     }
-    return ascii_lower8(x) | (std::uint64_t{n} << 56);
+    return x | (std::uint64_t{n} << 56);
+}
+// The same with ASCII letters lower-cased: an enum's spellings in any case, one comparison each.
+inline std::uint64_t folded_word(std::string_view s) noexcept {
+    const std::uint64_t w = packed_word(s);
+    return w == long_text ? w : ascii_lower8(w);  // the length byte (0 to 7) is no letter
 }
 // folded_word() of a lower-case literal, at compile time.
 constexpr std::uint64_t word_of(std::string_view s) noexcept {

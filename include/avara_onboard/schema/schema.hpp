@@ -150,6 +150,7 @@ class ClinicRoleTable {
     // table was built, so the answer is the same either way.
     struct Spelling {
         std::string text;
+        std::uint64_t hash;
         std::string_view display;
     };
     void add(std::string_view display);

@@ -41,6 +41,10 @@ class ValidatedRows {
     // error (AppError) is thrown once every row before it has been returned, as the reader threw it.
     const ValidatedRow* next();
 
+    // False: the rows' invites carry no names (first, last, middle, suffixes), for a caller that
+    // needs only each row's verdict and email. Set before the first next().
+    void set_invites_needed(bool needed) noexcept { validator_.set_fill_names(needed); }
+
     const std::vector<std::string>& unknown_columns() const noexcept { return reader_->unknown_columns(); }
     std::uint64_t bytes_consumed() const noexcept { return reader_->records().bytes_consumed(); }
     std::optional<std::uint64_t> total_bytes() const noexcept { return reader_->records().total_bytes(); }

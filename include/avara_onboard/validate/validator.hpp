@@ -42,6 +42,10 @@ class RowValidator {
     // The HeaderOptions that this mapping implies for the roster reader.
     read::HeaderOptions header_options() const;
 
+    // Whether validate() copies the names (first, last, middle, suffixes) into the invite: true
+    // unless set otherwise, by a caller that needs only the verdict and the email.
+    void set_fill_names(bool fill) noexcept { fill_names_ = fill; }
+
     // True when the schema rules see field `f`'s cell as read: no default or value map applies.
     bool passes_through(schema::Field f) const noexcept {
         return (mapped_ & (1u << static_cast<unsigned>(f))) == 0;
@@ -54,6 +58,7 @@ class RowValidator {
     const RosterMapping& mapping_;
     schema::ClinicRoleTable roles_;
     std::uint32_t mapped_ = 0;  // bit i: field i has a default or a value map
+    bool fill_names_ = true;
 };
 
 }  // namespace avara::validate
