@@ -57,7 +57,7 @@ std::uint64_t EmailIndex::key_of(std::string_view email) noexcept {
 }
 
 namespace {
-// A zeroed table, on 2 MiB pages where the kernel allows (one TLB entry then covers 256K slots).
+// A zeroed table, on 2 MiB pages where the kernel allows (one TLB entry then covers 32K buckets).
 template <class T>
 void assign_zeroed(std::vector<T>& table, std::size_t n) {
     std::vector<T>().swap(table);
@@ -74,69 +74,74 @@ void assign_zeroed(std::vector<T>& table, std::size_t n) {
 }  // namespace
 
 void EmailIndex::rehash(std::size_t slots) {
-    std::vector<std::uint64_t> old_keys = std::move(keys_);
-    std::vector<std::uint32_t> old_rows = std::move(rows_);
-    assign_zeroed(keys_, slots);
-    assign_zeroed(rows_, slots);
-    for (std::size_t i = 0; i < old_keys.size(); ++i) {
-        if (old_keys[i] == 0)
-            continue;
-        const std::size_t at = probe(old_keys[i]);
-        keys_[at] = old_keys[i];
-        rows_[at] = old_rows[i];
+    std::vector<Bucket> old = std::move(buckets_);
+    assign_zeroed(buckets_, (slots + per_bucket - 1) / per_bucket);
+    for (const Bucket& b : old) {
+        for (std::size_t i = 0; i < per_bucket; ++i) {
+            if (b.keys[i] == 0)
+                continue;
+            const Slot s = probe(b.keys[i]);
+            buckets_[s.bucket].keys[s.at] = b.keys[i];
+            buckets_[s.bucket].rows[s.at] = b.rows[i];
+        }
     }
 }
 
-std::size_t EmailIndex::probe(std::uint64_t key) const noexcept {
-    std::size_t i = home(key);
-    while (keys_[i] != 0 && keys_[i] != key) {
-        if (++i == keys_.size())
-            i = 0;
+EmailIndex::Slot EmailIndex::probe(std::uint64_t key) const noexcept {
+    for (std::size_t b = home(key);;) {
+        const Bucket& bucket = buckets_[b];
+        for (std::size_t i = 0; i < per_bucket; ++i) {
+            if (bucket.keys[i] == key || bucket.keys[i] == 0)
+                return {b, i};
+        }
+        if (++b == buckets_.size())
+            b = 0;
     }
-    return i;
 }
 
-std::uint64_t EmailIndex::row_at(std::size_t slot) const {
-    if (rows_[slot] != row_elsewhere)
-        return rows_[slot];
-    return big_rows_.at(keys_[slot]);
+std::uint64_t EmailIndex::row_at(Slot s) const {
+    const std::uint32_t row = buckets_[s.bucket].rows[s.at];
+    if (row != row_elsewhere)
+        return row;
+    return big_rows_.at(buckets_[s.bucket].keys[s.at]);
 }
 
-void EmailIndex::put(std::size_t slot, std::uint64_t key, std::uint64_t row) {
-    keys_[slot] = key;
+void EmailIndex::put(Slot s, std::uint64_t key, std::uint64_t row) {
+    Bucket& b = buckets_[s.bucket];
+    b.keys[s.at] = key;
     if (row < row_elsewhere) {
-        rows_[slot] = static_cast<std::uint32_t>(row);
+        b.rows[s.at] = static_cast<std::uint32_t>(row);
     } else {
-        rows_[slot] = row_elsewhere;
+        b.rows[s.at] = row_elsewhere;
         big_rows_[key] = row;
     }
     ++size_;
 }
 
 void EmailIndex::reserve(std::size_t n) {
-    // Load factor stays under 3/4 so linear probing stays short.
+    // Load factor stays under 3/4 so probes stay short.
     const std::size_t want = std::max<std::size_t>(1024, n + n / 3 + 1);
-    if (want > keys_.size())
+    if (want > capacity())
         rehash(want);
 }
 
 std::optional<std::uint64_t> EmailIndex::first_row_or_insert_key(std::uint64_t key, std::uint64_t row) {
-    if ((size_ + 1) * 4 > keys_.size() * 3)
-        rehash(std::max<std::size_t>(1024, keys_.size() * 2));
-    const std::size_t at = probe(key);
-    if (keys_[at] == key)
-        return row_at(at);
-    put(at, key, row);
+    if ((size_ + 1) * 4 > capacity() * 3)
+        rehash(std::max<std::size_t>(1024, capacity() * 2));
+    const Slot s = probe(key);
+    if (buckets_[s.bucket].keys[s.at] == key)
+        return row_at(s);
+    put(s, key, row);
     return std::nullopt;
 }
 
 std::optional<std::uint64_t> EmailIndex::find(std::string_view email) const {
-    if (keys_.empty())
+    if (buckets_.empty())
         return std::nullopt;
     const std::uint64_t key = key_of(email);
-    const std::size_t at = probe(key);
-    if (keys_[at] == key)
-        return row_at(at);
+    const Slot s = probe(key);
+    if (buckets_[s.bucket].keys[s.at] == key)
+        return row_at(s);
     return std::nullopt;
 }
 

@@ -42,4 +42,20 @@ TEST_CASE("validate::EmailIndex takes a key hashed once, the same as the email's
     CHECK(index.first_row_or_insert_key(EmailIndex::key_of("aNN@B.ORG"), 9) == 3u);
 }
 
+TEST_CASE("validate::EmailIndex keeps rows past 32 bits, and its entries when reserved late") {
+    EmailIndex index;
+    const std::uint64_t big = (std::uint64_t{1} << 33) + 5;
+    CHECK_FALSE(index.first_row_or_insert("big@x.org", big));
+    CHECK_FALSE(index.first_row_or_insert("edge@x.org", 0xffffffffu));
+    for (int i = 0; i < 3000; ++i)
+        REQUIRE_FALSE(index.first_row_or_insert("u" + std::to_string(i) + "@x.org", 10 + i));
+    index.reserve(100000);
+    CHECK(index.find("BIG@x.org") == big);
+    CHECK(index.find("edge@x.org") == 0xffffffffu);
+    for (int i = 0; i < 3000; i += 7)
+        CHECK(index.first_row_or_insert("U" + std::to_string(i) + "@X.org", 1) ==
+              static_cast<std::uint64_t>(10 + i));
+    CHECK(index.size() == 3002);
+}
+
 TEST_SUITE_END();
