@@ -267,76 +267,83 @@ bool CsvReader::next(CsvRecord& out) {
     }
 }
 
-// The fast path for the common record: no quotes at all, and wholly in the buffer. Finds the cells'
-// bounds 16 bytes at a time and returns true with `lf_at` at the record's line break; returns false
-// (spans_ empty) for anything else, which the state machine in scan_record then handles.
+// The fast path for the common record: no quotes at all, and wholly in the buffer. Finds its commas
+// 16 bytes at a time (only their offsets are kept: the cells lie between them) and returns true
+// with `lf_at` at the record's line break; returns false for anything else, which the state
+// machine in scan_record then handles.
 bool CsvReader::scan_simple(std::size_t scan_cap, std::size_t& lf_at) {
     const char* const base = buf_.get() + head_;
     const char* const limit = base + std::min(tail_ - head_, scan_cap);
     const char* p = base;
-    std::size_t cell_begin = 0;
-    std::size_t n = 0;  // spans written; room for 16 more is made before each block
-    auto finish = [&](const char* lf) {
-        std::size_t end = static_cast<std::size_t>(lf - base);
-        lf_at = end;
-        if (end > cell_begin && base[end - 1] == '\r') {
-            --end;
-        }
-        nspans_ = n;
-        push_span({cell_begin, end, false, false});
-    };
+    std::size_t n = 0;  // commas written; room for 16 more is made before each block
 #if defined(__SSE2__)
     const __m128i comma = _mm_set1_epi8(delim_);
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i newline = _mm_set1_epi8('\n');
     while (limit - p >= 16) {
-        if (spans_.size() - n < 16) {
-            nspans_ = n;
-            grow_spans();
-        }
-        Span* const spans = spans_.data();
+        if (commas_.size() - n < 16)
+            commas_.resize(std::max<std::size_t>(32, commas_.size() * 2));
+        std::size_t* const commas = commas_.data();
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        auto commas = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
+        auto found = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)));
         const auto stops = static_cast<unsigned>(
             _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, newline))));
-        if (stops != 0) {
-            commas &= (1u << __builtin_ctz(stops)) - 1;  // only the commas before the stop count
-        }
+        if (stops != 0)
+            found &= (1u << __builtin_ctz(stops)) - 1;  // only the commas before the stop count
         const auto offset = static_cast<std::size_t>(p - base);
-        while (commas != 0) {
-            const std::size_t at = offset + static_cast<std::size_t>(__builtin_ctz(commas));
-            commas &= commas - 1;
-            spans[n++] = Span{cell_begin, at, false, false};
-            cell_begin = at + 1;
+        while (found != 0) {
+            commas[n++] = offset + static_cast<std::size_t>(__builtin_ctz(found));
+            found &= found - 1;
         }
         if (stops != 0) {
             const char* stop = p + __builtin_ctz(stops);
-            if (*stop == '\n') {
-                finish(stop);
-                return true;
-            }
-            nspans_ = 0;
-            return false;
+            if (*stop != '\n')
+                return false;
+            lf_at = static_cast<std::size_t>(stop - base);
+            ncommas_ = n;
+            return true;
         }
         p += 16;
     }
 #endif
-    nspans_ = n;
     for (; p != limit; ++p) {
         if (*p == delim_) {
-            const auto at = static_cast<std::size_t>(p - base);
-            push_span({cell_begin, at, false, false});
-            cell_begin = at + 1;
+            if (n == commas_.size())
+                commas_.resize(std::max<std::size_t>(32, commas_.size() * 2));
+            commas_[n++] = static_cast<std::size_t>(p - base);
         } else if (*p == '\n') {
-            n = nspans_;
-            finish(p);
+            lf_at = static_cast<std::size_t>(p - base);
+            ncommas_ = n;
             return true;
         } else if (*p == '"') {
             break;
         }
     }
-    nspans_ = 0;
     return false;
+}
+
+// The cells of a record scan_simple found: between its commas, the last one ending at `content`.
+// Returns false for a blank line (no record).
+bool CsvReader::emit_simple(CsvRecord& out, const char* base, std::size_t content, std::uint64_t line) {
+    out.line = line;
+    if (content > max_record_) {
+        out.error = over_limit_message_;
+        return true;
+    }
+    if (ncommas_ == 0 && is_blank(base, base + content))
+        return false;
+    const auto begin = static_cast<std::size_t>(base - buf_.get());
+    out.known_utf8 = known_utf8(begin, begin + content);
+    out.cells.resize(ncommas_ + 1);
+    std::string_view* const cells = out.cells.data();
+    const std::size_t* const commas = commas_.data();
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < ncommas_; ++i) {
+        cells[i] = std::string_view(base + start, commas[i] - start);
+        start = commas[i] + 1;
+    }
+    cells[ncommas_] = std::string_view(base + start, content - start);
+    return true;
 }
 
 // Scans one record starting at head_. Returns true when `out` holds a record (good or broken), false
@@ -356,7 +363,7 @@ bool CsvReader::scan_record(CsvRecord& out) {
             (simple_end > 0 && base[simple_end - 1] == '\r') ? simple_end - 1 : simple_end;
         head_ += simple_end + 1;
         line_ = rec_line + 1;
-        return emit_at(out, base, content, rec_line, 0);
+        return emit_simple(out, base, content, rec_line);
     }
     nspans_ = 0;
     State st = State::cell_start;

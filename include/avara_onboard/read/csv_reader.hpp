@@ -97,6 +97,7 @@ class CsvReader final : public RecordSource {
     void grow_spans();
     bool scan_record(CsvRecord& out);
     bool scan_simple(std::size_t scan_cap, std::size_t& lf_at);
+    bool emit_simple(CsvRecord& out, const char* base, std::size_t content, std::uint64_t line);
     bool emit_at(CsvRecord& out, char* base, std::size_t content, std::uint64_t line,
                  std::size_t garbage_field);
     bool discard_rest_of_line();
@@ -140,6 +141,9 @@ class CsvReader final : public RecordSource {
     // records no cell costs an allocation.
     std::vector<Span> spans_;
     std::size_t nspans_ = 0;
+    // The fast path's record: the offsets of its first ncommas_ commas.
+    std::vector<std::size_t> commas_;
+    std::size_t ncommas_ = 0;
 };
 
 }  // namespace avara::read
