@@ -1,5 +1,6 @@
 #include "avara_onboard/schema/schema.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "avara_onboard/schema/byte_scan.hpp"
@@ -364,9 +365,10 @@ PhoneOrReason normalize_phone(std::string_view text) {
 
 namespace {
 // What each byte of a phone number is: a digit, a separator to drop, '+', or anything else.
-enum PhoneByte : std::uint8_t { other_byte, digit_byte, separator_byte, plus_byte };
+enum PhoneByte : std::uint8_t { digit_byte, separator_byte, plus_byte, other_byte };
 constexpr std::array<std::uint8_t, 256> phone_bytes = [] {
     std::array<std::uint8_t, 256> t{};
+    t.fill(other_byte);
     for (char c = '0'; c <= '9'; ++c)
         t[static_cast<unsigned char>(c)] = digit_byte;
     for (char c : {' ', '-', '.', '(', ')'})
@@ -379,26 +381,22 @@ constexpr std::array<std::uint8_t, 256> phone_bytes = [] {
 std::optional<std::string> normalize_phone_into(std::string_view text, std::string& digits) {
     const auto t = trim_cell(text);
     constexpr std::size_t max_digits = 15;
-    char kept[max_digits];
-    std::size_t count = 0;  // digits seen; only the first max_digits are kept
+    char kept[max_digits + 1];
+    std::size_t count = 0;  // digits seen; the first max_digits are kept
     for (std::size_t i = 0; i < t.size(); ++i) {
-        switch (phone_bytes[static_cast<unsigned char>(t[i])]) {
-            case separator_byte:
+        const auto kind = phone_bytes[static_cast<unsigned char>(t[i])];
+        if (kind >= plus_byte) [[unlikely]] {
+            // One leading '+', before any digit; anything else that is no digit or separator is wrong.
+            if (kind == plus_byte && count == 0 && t.find('+', i + 1) == std::string_view::npos &&
+                t.find_first_not_of(" -.()", 0) == i) {
                 continue;
-            case digit_byte:
-                if (count < max_digits)
-                    kept[count] = t[i];
-                ++count;
-                continue;
-            case plus_byte:  // one leading '+', before any digit
-                if (count == 0 && t.find('+', i + 1) == std::string_view::npos &&
-                    t.find_first_not_of(" -.()", 0) == i) {
-                    continue;
-                }
-                [[fallthrough]];
-            default:
-                return std::string("must hold only digits (and + ( ) - . or spaces)");
+            }
+            return std::string("must hold only digits (and + ( ) - . or spaces)");
         }
+        // Without a branch: digits and separators come mixed. A separator is written and then
+        // overwritten, as `count` does not move past it.
+        kept[std::min(count, max_digits)] = t[i];
+        count += kind == digit_byte ? 1 : 0;
     }
     if (count < 10 || count > max_digits)
         return "must have 10 to 15 digits, has " + std::to_string(count);
