@@ -27,6 +27,12 @@ constexpr double probe_gain = 1.02;  // growth per quiet window near the known l
 constexpr double bucket_share_after_cut = 0.01;
 constexpr double noise_test_fall = 0.7;
 constexpr unsigned quiet_windows_after_cut = 4;
+constexpr double below_known = 0.97;       // where a cut paces, and the probe starts, under the limit
+constexpr double slow_probe_until = 1.15;  // the 2%/s probe goes this far past the known limit
+constexpr std::uint32_t initial_window = 4;
+constexpr double flood_cap_gain = 1.5;
+constexpr milliseconds saturation_span{100};
+constexpr std::uint32_t saturation_replies = 16;
 
 double seconds(RateLimiter::duration d) noexcept {
     return std::chrono::duration_cast<seconds_f>(d).count();
@@ -44,6 +50,9 @@ RateLimiter::RateLimiter(RateLimiterParams params) : params_(params) {
                        "rate limiter: min_rate must be positive, got " + std::to_string(params_.min_rate));
     }
     set_limit(0);
+    slow_start_ = params_.concurrency > initial_window;
+    window_limited_ = slow_start_;
+    window_ = initial_window;
 }
 
 double RateLimiter::effective() const noexcept {
@@ -52,14 +61,19 @@ double RateLimiter::effective() const noexcept {
     return params_.rate > 0 ? std::min(limit_, params_.rate) : limit_;
 }
 
+double RateLimiter::pace() const noexcept {
+    const double r = effective();
+    if (flood_cap_ <= 0)
+        return r;
+    return r > 0 ? std::min(r, flood_cap_) : flood_cap_;
+}
+
 double RateLimiter::current_rate() const noexcept {
     return effective();
 }
 
-void RateLimiter::set_limit(double rate) noexcept {
-    const double floor = params_.rate > 0 ? std::min(params_.min_rate, params_.rate) : params_.min_rate;
-    limit_ = rate <= 0 ? 0 : std::max(rate, floor);
-    const double r = effective();
+void RateLimiter::repace() noexcept {
+    const double r = pace();
     if (r <= 0) {
         interval_ = duration::zero();
         return;
@@ -67,6 +81,12 @@ void RateLimiter::set_limit(double rate) noexcept {
     // Rounded up, so the spacing is never shorter than 1/rate and the window bound holds exactly.
     interval_ = std::chrono::ceil<duration>(
         std::chrono::duration<double, std::nano>(1e9 / std::max(r, slowest_rate)));
+}
+
+void RateLimiter::set_limit(double rate) noexcept {
+    const double floor = params_.rate > 0 ? std::min(params_.min_rate, params_.rate) : params_.min_rate;
+    limit_ = rate <= 0 ? 0 : std::max(rate, floor);
+    repace();
 }
 
 void RateMeter::add(time_point at) noexcept {
@@ -118,13 +138,37 @@ Grant RateLimiter::admit(time_point now, Grant held) {
         return acquire(now);
     if (now < paused_until_)
         return held.probe ? Grant{paused_until_, generation_, true} : acquire(now);
-    if (now < held.at)
+    if (now < held.at && held.at != time_point::max())
         return held;
+    if (window_limited_ && !held.probe && in_flight_ >= window_)
+        return Grant{time_point::max(), generation_, false};  // woken by a reply
+    if (held.at == time_point::max()) {
+        // Let through by the in-flight window after waiting on it: the pace applies as to any request.
+        const Grant slot = acquire(now);
+        if (slot.at > now)
+            return slot;
+    }
+    ++in_flight_;
     return Grant{now, generation_, held.probe};
 }
 
 Wake RateLimiter::on_reply(time_point now, Feedback feedback, duration server_wait) {
     const bool was_blocked = blocked_;
+    const bool was_window_limited = window_limited_;
+    if (in_flight_ > 0)
+        --in_flight_;
+    // One more in flight for every second reply accepted: 1.5 times the window each round trip.
+    if (slow_start_ && feedback == Feedback::accepted && (++slow_start_accepted_ % 2) == 0 &&
+        ++window_ >= params_.concurrency)
+        slow_start_ = window_limited_ = false;
+    if (slow_start_ && feedback == Feedback::throttled) {
+        // Slow start's first 429: the window stops growing and halves (TCP's), and stays until the
+        // saturation episode this 429 opens has measured the server.
+        slow_start_ = false;
+        window_ = std::max(initial_window, window_ / 2);
+    }
+    if (!blocked_)
+        count_saturation(now, feedback);
     if (feedback == Feedback::throttled) {
         on_throttled(now, server_wait);
     } else if (feedback == Feedback::accepted) {
@@ -135,7 +179,69 @@ Wake RateLimiter::on_reply(time_point now, Feedback feedback, duration server_wa
     }
     if (!blocked_)
         count_in_window(now, feedback);
-    return was_blocked && !blocked_ ? Wake::all : Wake::none;
+    // A slot freed in the in-flight window, or the window lifted: whoever waits on it may go.
+    return (was_blocked && !blocked_) || was_window_limited ? Wake::all : Wake::none;
+}
+
+bool RateLimiter::saturated() const noexcept {
+    return sat_open_ && sat_throttled_ * 2 >= sat_accepted_ + sat_throttled_;
+}
+
+void RateLimiter::count_saturation(time_point now, Feedback feedback) {
+    if (feedback == Feedback::none)
+        return;
+    if (!sat_open_) {
+        if (feedback != Feedback::throttled)
+            return;
+        sat_open_ = true;
+        sat_start_ = now;
+        sat_accepted_ = 0;
+        sat_throttled_ = 0;
+        sat_fresh_accepted_ = 0;
+        sat_stale_ = in_flight_;
+    }
+    ++(feedback == Feedback::throttled ? sat_throttled_ : sat_accepted_);
+    if (sat_stale_ > 0) {
+        --sat_stale_;  // sent before the first 429 came back: it may have taken a saved token
+    } else if (feedback == Feedback::accepted) {
+        ++sat_fresh_accepted_;
+    }
+    // One token more errs on the high side, which the next windows correct in a second; too low
+    // would leave a slow probe to climb back.
+    const double elapsed = std::max(seconds(now - sat_start_), 0.01);
+    const double refill = (sat_fresh_accepted_ + 1) / elapsed;
+    if (startup_) {
+        // The first flood: pace at 1.5 times what the server accepted since it began refusing. Below
+        // its refill everything is accepted and the cap climbs; above, a third are refused.
+        sat_capped_ = sat_capped_ || (sat_throttled_ >= 3 && saturated());
+        flood_cap_ = sat_capped_ ? flood_cap_gain * refill : 0.0;
+        repace();
+    }
+    if (now - sat_start_ >= saturation_span && sat_accepted_ + sat_throttled_ >= saturation_replies)
+        conclude_saturation(now, refill);
+}
+
+void RateLimiter::conclude_saturation(time_point now, double refill) {
+    // A first flood held at 1.5 times its accepted rate sits near a third refused: a flood all the same.
+    const bool flood = saturated() || sat_capped_;
+    sat_open_ = false;
+    sat_capped_ = false;
+    if (startup_) {
+        startup_ = false;
+        settle();  // the first window opens after the flood's replies
+    }
+    if (!slow_start_)
+        window_limited_ = false;  // measured: pacing takes over from the in-flight window
+    flood_cap_ = 0;
+    repace();
+    if (!flood || sat_fresh_accepted_ == 0)
+        return;  // nothing accepted at all: the blocked reflex deals with that
+    // Since the first 429 the bucket was empty and we took every token it refilled: its rate.
+    if (effective() > 0 && refill >= effective())
+        return;
+    set_limit(std::max(refill, params_.min_rate));
+    last_halving_ = now;
+    settle();
 }
 
 void RateLimiter::on_accepted(time_point now) {
@@ -172,6 +278,12 @@ void RateLimiter::on_throttled(time_point now, duration server_wait) {
         enter_blocked(now, server_wait);
         return;
     }
+    if (!saturated())
+        return;  // a run of 429s amid accepted replies is noise, not a flood
+    // The first flood has its own cap (count_saturation): the meters are too young to halve from.
+    // And a 429 to a request sent before the last cut says nothing of the new pace.
+    if (startup_ || unsettled_replies_ > 0)
+        return;
     if (consecutive_throttled_ >= halve_after && now - last_halving_ >= halving_guard) {
         // Half of what was sent, or what was accepted if less: a flood against a token bucket is down to
         // the bucket's rate in one step rather than several halvings.
@@ -180,6 +292,7 @@ void RateLimiter::on_throttled(time_point now, duration server_wait) {
         const double accepted = accepted_.rate(now);
         set_limit(std::max(accepted > 0 ? std::min(base / 2, accepted) : base / 2, params_.min_rate));
         last_halving_ = now;
+        settle();
     }
     if (consecutive_throttled_ >= hold_after)
         paused_until_ = std::max(paused_until_, now + hold_time);
@@ -194,7 +307,18 @@ void RateLimiter::enter_blocked(time_point now, duration server_wait) {
     paused_until_ = std::max(paused_until_, now + std::max(server_wait, block_backoff_));
 }
 
+void RateLimiter::settle() noexcept {
+    // The requests in flight now were sent at the old pace: their replies do not show what the new
+    // one does. The next window opens after them.
+    window_open_ = false;
+    unsettled_replies_ = in_flight_;
+}
+
 void RateLimiter::count_in_window(time_point now, Feedback feedback) {
+    if (unsettled_replies_ > 0) {
+        --unsettled_replies_;
+        return;
+    }
     if (feedback == Feedback::none)
         return;
     if (!window_open_) {
@@ -214,6 +338,8 @@ void RateLimiter::count_in_window(time_point now, Feedback feedback) {
 
 void RateLimiter::close_window(time_point now) {
     window_open_ = false;
+    if (startup_)
+        return;  // the first flood is measured by its saturation episode, not by windows
     const double span = std::max(seconds(now - window_start_), 1e-3);
     const double replies = window_replies_;
     const double throttled = window_throttled_;
@@ -223,12 +349,6 @@ void RateLimiter::close_window(time_point now) {
         const double expected = share_expected * replies;
         return throttled - expected > 2.0 * std::sqrt(expected + 1.0);  // a z-test, z = 2
     };
-    if (phase_ != Phase::cruise && !settled_) {
-        // Requests granted at the old pace were still going out and coming back: this window does
-        // not show what the cut did. The next one does.
-        settled_ = true;
-        return;
-    }
     if (!significant(noise_)) {
         if (phase_ != Phase::cruise && noise_ > 0 && share >= noise_test_fall * share_before_cut_) {
             // The 429s are back to the noise floor, but no lower: the cut bought nothing. Undo it.
@@ -274,27 +394,28 @@ void RateLimiter::cut(Phase next, double limit, double accepted, double share) {
     // bucket's rate. (A short window can accept more: the bucket's burst, saved while we were quiet.)
     known_limit_ = phase_ == Phase::cruise ? accepted : std::min(accepted, known_limit_);
     phase_ = next;
-    settled_ = false;
+    settle();
     share_before_cut_ = share;
     quiet_windows_left_ = quiet_windows_after_cut;
-    set_limit(std::max(limit, params_.min_rate));
+    set_limit(std::max(limit * below_known, params_.min_rate));
 }
 
 void RateLimiter::grow(double sent_rate, double window_seconds) {
     if (limit_ <= 0)
         return;
-    if (quiet_windows_left_ > 0 && known_limit_ > 0 && limit_ >= known_limit_) {
+    const double pace = known_limit_ * below_known;
+    if (quiet_windows_left_ > 0 && known_limit_ > 0 && limit_ >= pace) {
         --quiet_windows_left_;  // BBR spends most of its cycle at the estimate, probing only now and then
         return;
     }
     const double span = std::min(window_seconds, 1.0);  // gains are per second of window
     double next = limit_;
-    if (known_limit_ > 0 && limit_ < known_limit_) {
-        next = std::min(limit_ * std::pow(2.0, span), known_limit_);  // back up to what was accepted
-    } else if (known_limit_ > 0 && limit_ < known_limit_ * 1.05) {
+    if (known_limit_ > 0 && limit_ < pace) {
+        next = std::min(limit_ * std::pow(2.0, span), pace);  // back up to what was accepted
+    } else if (known_limit_ > 0 && limit_ < known_limit_ * slow_probe_until) {
         next = limit_ * std::pow(probe_gain, span);  // probing just above it
     } else if (known_limit_ > 0) {
-        // 10% past it without a complaint: the server raised its limit. Climb as BBR probes, by a
+        // 15% past it without a complaint: the server raised its limit. Climb as BBR probes, by a
         // quarter a second, so a server that did not is not flooded.
         next = limit_ * std::pow(1.25, span);
     } else {

@@ -118,8 +118,10 @@ class Lister {
                 limiter_.on_reply(steady::now(), flow::Feedback::none);
             } else {
                 ++result_.requests;
-                if (reply->status / 100 == 2)
+                if (reply->status / 100 == 2) {
+                    limiter_.on_reply(steady::now(), flow::Feedback::accepted);
                     co_return std::move(reply->body);
+                }
                 problem = server_message(reply->status, reply->body);
                 outcome = flow::HttpReply{static_cast<int>(reply->status),
                                           reply->header("x-should-retry").value_or(std::string_view{}),

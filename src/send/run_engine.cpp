@@ -78,6 +78,16 @@ class StopSlot {
     std::list<asio::cancellation_signal>& list_;
     std::list<asio::cancellation_signal>::iterator it_;
 };
+
+// The one budget of the run: --rate as its ceiling, slow start up to --concurrency.
+flow::RateLimiterParams limiter_params(const EngineConfig& config) {
+    flow::RateLimiterParams p;
+    p.rate = config.rate;
+    p.min_rate = std::min(1.0, config.rate > 0 ? config.rate : 1.0);
+    p.concurrency = std::max(1u, config.concurrency);
+    return p;
+}
+
 }  // namespace
 
 // Member order matters: the io_context is destroyed before everything its coroutines point at (it
@@ -91,7 +101,7 @@ struct RunEngine::Impl {
           report(report_in),
           summary(summary_in),
           policy(config.retry),
-          limiter(flow::RateLimiterParams{config.rate, std::min(1.0, config.rate > 0 ? config.rate : 1.0)}),
+          limiter(limiter_params(config)),
           rng(std::random_device{}()),
           signals(io),
           progress_timer(io),
@@ -300,9 +310,26 @@ struct RunEngine::Impl {
             ++result.requests;
         // `outcome` holds views into `reply`: it is consumed here, while `reply` lives.
         flow::RowAction next = r.life.on_reply(outcome, wall::now(), jitter());
+        const double pace = limiter.current_rate();
         if (limiter.on_reply(steady::now(), next.feedback, next.server_wait) == flow::Wake::all)
             wake(slot_waiters);
+        if (limiter.current_rate() != pace)
+            log_pace();
         co_return next;
+    }
+
+    // With --verbose, every change of the adaptive limit, so a user can see what the server allowed.
+    void log_pace() const {
+        const double rate = limiter.current_rate();
+        const double seconds = std::chrono::duration<double>(steady::now() - started).count();
+        char line[160];
+        if (rate > 0) {
+            std::snprintf(line, sizeof line, "at %.3f s: pacing at %.1f requests/s%s", seconds, rate,
+                          limiter.blocked() ? " (the server refuses nearly everything)" : "");
+        } else {
+            std::snprintf(line, sizeof line, "at %.3f s: pacing unlimited", seconds);
+        }
+        log::debug(line);
     }
 
     awaitable<void> sleep_then_requeue(RowPtr r, std::chrono::milliseconds delay) {

@@ -111,11 +111,14 @@ SimResult simulate(RateLimiter& limiter, SimServer& server, unsigned callers, du
         unsigned caller;
         bool reply;  // else: a slot wait is over
         bool accepted;
+        unsigned epoch = 0;  // a slot wait superseded by a wake-up is dropped
         bool operator>(const Event& o) const { return at > o.at; }
     };
     std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
     std::vector<Grant> grants(callers);
-    std::vector<bool> parked(callers, false);  // waiting for Wake::all
+    std::vector<bool> parked(callers, false);   // waiting for Wake::all
+    std::vector<bool> sending(callers, false);  // a request in flight
+    std::vector<unsigned> epoch(callers, 0);
     SimResult out;
     out.accepted_per_second.assign(static_cast<std::size_t>(length / 1s) + 1, 0);
     out.throttled_per_second = out.accepted_per_second;
@@ -124,7 +127,7 @@ SimResult simulate(RateLimiter& limiter, SimServer& server, unsigned callers, du
         grants[c] = limiter.acquire(now);
         parked[c] = grants[c].at == tp::max();
         if (!parked[c])
-            events.push({grants[c].at, c, false, false});
+            events.push({grants[c].at, c, false, false, epoch[c]});
     };
     for (unsigned c = 0; c < callers; ++c)
         schedule(c, start);
@@ -134,19 +137,23 @@ SimResult simulate(RateLimiter& limiter, SimServer& server, unsigned callers, du
         if (e.at > start + length)
             break;
         if (!e.reply) {
+            if (e.epoch != epoch[e.caller])
+                continue;
             Grant g = limiter.admit(e.at, grants[e.caller]);
             if (g.at != e.at) {
                 grants[e.caller] = g;
                 parked[e.caller] = g.at == tp::max();
                 if (!parked[e.caller])
-                    events.push({g.at, e.caller, false, false});
+                    events.push({g.at, e.caller, false, false, epoch[e.caller]});
                 continue;
             }
             ++out.sent;
             out.sends.push_back(e.at);
+            sending[e.caller] = true;
             events.push({e.at + latency, e.caller, true, server.accept(e.at)});
             continue;
         }
+        sending[e.caller] = false;
         const auto second = static_cast<std::size_t>((e.at - start) / 1s);
         if (e.accepted) {
             ++out.accepted_per_second[second];
@@ -158,10 +165,12 @@ SimResult simulate(RateLimiter& limiter, SimServer& server, unsigned callers, du
         const Wake w = limiter.on_reply(e.at, e.accepted ? Feedback::accepted : Feedback::throttled, 1s);
         schedule(e.caller, e.at);
         if (w == Wake::all) {
+            // As the engine does: every caller waiting for a slot (not one with a request in flight)
+            // calls admit() now; its earlier wait is superseded.
             for (unsigned c = 0; c < callers; ++c) {
-                if (parked[c] || c != e.caller) {
+                if (c != e.caller && !sending[c]) {
                     parked[c] = false;
-                    events.push({e.at, c, false, false});
+                    events.push({e.at, c, false, false, ++epoch[c]});
                 }
             }
         }
@@ -212,11 +221,70 @@ TEST_CASE("flow::RateLimiter rejects a negative or non-finite rate") {
     CHECK_THROWS_AS(RateLimiter{p}, AppError);
 }
 
-TEST_CASE("flow::RateLimiter: the reflexes hold, halve, then block with one probe at a time") {
+// Past the start: one 429 amid accepted replies opens a saturation episode that finds no flood.
+// Returns the time after it.
+tp end_startup(RateLimiter& limiter, tp now) {
+    limiter.on_reply(now, Feedback::throttled, 1s);
+    for (int i = 1; i <= 20; ++i)
+        limiter.on_reply(now + i * 10ms, Feedback::accepted);
+    CHECK(limiter.current_rate() == 0);  // no flood: nothing changed
+    return now + 2s;                     // and nothing accepted lately
+}
+
+TEST_CASE("flow::RateLimiter: slow start lets 4 requests out, then more as they are accepted") {
+    flow::RateLimiterParams params = at_rate(0);
+    params.concurrency = 16;
+    RateLimiter limiter(params);
+    for (int i = 0; i < 4; ++i)
+        CHECK(limiter.admit(t0, limiter.acquire(t0)).at == t0);
+    const Grant waiting = limiter.admit(t0, limiter.acquire(t0));
+    CHECK(waiting.at == tp::max());                                // the window is full
+    CHECK(limiter.on_reply(t0, Feedback::accepted) == Wake::all);  // a slot freed
+    CHECK(limiter.admit(t0, waiting).at == t0);
+    CHECK(limiter.on_reply(t0, Feedback::accepted) == Wake::all);  // every second one: window 5
+    CHECK(limiter.admit(t0, limiter.acquire(t0)).at == t0);
+    CHECK(limiter.admit(t0, limiter.acquire(t0)).at == t0);
+    CHECK(limiter.admit(t0, limiter.acquire(t0)).at == tp::max());
+    for (int i = 0; i < 22; ++i)
+        limiter.on_reply(t0, Feedback::accepted);  // 24 accepted: the window reached 16, slow start is over
+    CHECK(limiter.on_reply(t0, Feedback::accepted) == Wake::none);
+    for (int i = 0; i < 100; ++i)
+        CHECK(limiter.admit(t0, limiter.acquire(t0)).at == t0);
+    CHECK(limiter.current_rate() == 0);
+}
+
+TEST_CASE("flow::RateLimiter: a first flood is paced at 1.5 times what it accepts, then measured") {
     RateLimiter limiter(at_rate(0));
-    tp now = t0;
+    const tp now = t0;
     for (int i = 0; i < 40; ++i)
-        (void)limiter.acquire(now);  // 40 requests went out at once
+        (void)limiter.admit(now, limiter.acquire(now));  // 40 requests went out at once
+    for (int i = 0; i < 20; ++i)
+        limiter.on_reply(now, Feedback::accepted);  // the bucket's burst
+    for (int i = 0; i < 3; ++i)
+        limiter.on_reply(now, Feedback::throttled, 1s);
+    CHECK(limiter.paused_until() <= now);  // no hold for a first flood: a cap
+    CHECK(limiter.current_rate() == 0);
+    const Grant a = limiter.acquire(now);
+    const Grant b = limiter.acquire(now);
+    CHECK(b.at > a.at);  // paced from here
+    for (int i = 0; i < 17; ++i)
+        limiter.on_reply(now + 1ms, Feedback::throttled, 1s);  // the rest of the volley
+    // Then the bucket refills 100/s: one accepted reply each 10 ms, two refused between.
+    for (int i = 1; i <= 10; ++i) {
+        const tp at = now + 1ms + i * 10ms;
+        limiter.on_reply(at, Feedback::throttled, 1s);
+        limiter.on_reply(at, Feedback::throttled, 1s);
+        limiter.on_reply(at, Feedback::accepted);
+    }
+    // Measured at the first reply 100 ms after the first 429 (the refused one at 101 ms): 9 accepted
+    // since, one more to err high, over 101 ms. The volley's replies (sent before) count for nothing.
+    CHECK(limiter.current_rate() == doctest::Approx(10 / 0.101).epsilon(0.001));
+    CHECK_FALSE(limiter.blocked());
+}
+
+TEST_CASE("flow::RateLimiter: later, the reflexes hold, halve, then block with one probe at a time") {
+    RateLimiter limiter(at_rate(0));
+    const tp now = end_startup(limiter, t0);
     limiter.on_reply(now, Feedback::throttled, 1s);
     limiter.on_reply(now, Feedback::throttled, 1s);
     CHECK(limiter.paused_until() <= now);  // two 429s in a row: nothing yet
@@ -291,7 +359,9 @@ TEST_CASE("flow::RateLimiter finds an unknown token bucket and stays at it") {
                 CAPTURE(limit);
                 CAPTURE(callers);
                 CAPTURE(ceiling);
-                RateLimiter limiter(at_rate(ceiling));
+                flow::RateLimiterParams params = at_rate(ceiling);
+                params.concurrency = callers;  // slow start up to it, as the engine has it
+                RateLimiter limiter(params);
                 SimServer server;
                 server.bucket_rate = limit;
                 server.bucket_burst = 20;
@@ -302,9 +372,7 @@ TEST_CASE("flow::RateLimiter finds an unknown token bucket and stays at it") {
                                   << used * 100 << "% of the limit used from the 5th second, "
                                   << throttled * 100 << "% of " << r.sent << " requests throttled");
                 CHECK(used >= 0.95);
-                // The goal is 3%. At 100/s the first second's flood (16 or 64 requests at once into a
-                // bucket of 20) and probing 2%/s above the limit cost 3-6% over 40 s: a known weakness.
-                CHECK(throttled <= (limit >= 500 ? 0.03 : 0.07));
+                CHECK(throttled <= 0.03);
             }
         }
     }

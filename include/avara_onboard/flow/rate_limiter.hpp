@@ -12,29 +12,39 @@
 //   - a token bucket does so because we send 5% too fast: slowing down removes the 429s;
 //   - a noisy gateway does so at any rate: slowing down only loses throughput.
 // The 429 share alone cannot tell them apart; what the 429 share does when the sending rate changes
-// can. So the limiter keeps three layers:
+// can. So the limiter keeps four layers:
+//   0. Slow start (TCP's, gentler). A run begins with 4 requests in flight, one more for every second
+//      one accepted, up to the caller's concurrency: a server that takes everything is at full speed
+//      within a few round trips, and a bucket with a small burst meets a volley of that window, not
+//      of 64. The first 429 halves the window, which holds until the first flood is measured (3).
 //   1. Windows (>= 250 ms and >= 80 replies, or 3 s). A window with significantly more 429s than the
-//      learned noise share (a z-test, z = 2) cuts the limit to the accepted rate of that window (for a
-//      token bucket that is its rate: BBR's "pace at what was delivered") and remembers the 429 share.
-//      The window after a cut is skipped (requests granted at the old pace still come back). If the
+//      learned noise share (a z-test, z = 2) cuts the limit to 97% of the accepted rate of that window
+//      (for a token bucket that is its rate: BBR's "pace at what was delivered"; the 3% below it let
+//      the bucket save a burst that absorbs our timing jitter) and remembers the 429 share.
+//      After a cut, the replies to the requests then in flight are left out (they were sent at the
+//      old pace), and the next window opens after them. If the
 //      next one still has too many 429s and their share did not fall to 70%, the limit is cut once
 //      more, below the accepted rate by the share (at most 10%): a bucket's saved burst can make a
 //      short window accept more than its rate. If the share still does not fall, the 429s are noise:
 //      their share is learned as the noise floor and the cuts are undone. If it fell, the limit was
 //      real: the least rate accepted in the episode is kept as the known limit.
-//   2. Windows without excess 429s raise the limit: straight back up to the known limit, then by 2% a
-//      second above it after holding there for 4 windows (probing, as BBR does, so a server that
+//   2. Windows without excess 429s raise the limit: straight back up to 97% of the known limit, then,
+//      after holding there for 4 windows, by 2% a second (probing, as BBR does, so a server that
 //      raised its limit is found again: no ceiling frozen at a first estimate), by 25% a second once
-//      5% past it without a complaint, doubling when nothing is known; never above twice what was
-//      sent, and never above --rate.
-//   3. Fast reflexes between windows. 3 consecutive 429s hold every new request for 50 ms (the
-//      replies still in flight come back meanwhile); 4 halve the limit (at most once per 100 ms), so a
-//      flood stops within a few round trips; 8, with nothing accepted for a second, mean the server
-//      refuses everything (the key itself is throttled): the whole run pauses for the requested wait
-//      (at least 2 s, doubling while it goes on, at most 60 s) and then sends one probe request at a
-//      time until one is accepted.
-// Noise at 5% makes 3 consecutive 429s once in 8,000 replies and 4 once in 160,000, so the reflexes
-// cost a noisy server almost nothing.
+//      15% past it without a complaint (a bucket's burst hides its limit for a while, so the slow
+//      probe must go far enough to find it), doubling when nothing is known; never above twice what
+//      was sent, and never above --rate.
+//   3. Fast reflexes between windows, for a flood (sending far above a limit). A saturation episode
+//      starts at a 429 and measures the replies after it for 100 ms (and 16 replies): if at least half
+//      were 429s, the server is taking only what it refills, so the limit drops at once to the rate
+//      it accepted since that first 429 (a bucket emptied by the flood accepts exactly its refill).
+//      Within an episode where half the replies are 429s, 3 consecutive 429s hold every new request
+//      for 50 ms (the replies still in flight come back meanwhile) and 4 halve the limit (at most once
+//      per 100 ms). 8, with nothing accepted for a second, mean the server refuses everything (the key
+//      itself is throttled): the whole run pauses for the requested wait (at least 2 s, doubling while
+//      it goes on, at most 60 s) and then sends one probe request at a time until one is accepted.
+// Noise at 5% makes 3 consecutive 429s once in 8,000 replies, which at 30,000 replies a second would
+// hold the run 4 times a second; within a 100-ms episode, half the replies are 429s only by a flood.
 //
 // The I/O shell, per request (one io_context thread, so no locking):
 //     Grant g = limiter.acquire(clock::now());
@@ -44,6 +54,7 @@
 //         if (g.at == clock::now_used_above) break; // else the run was paused meanwhile: wait again
 //     }
 //     ...send..., then limiter.on_reply(clock::now(), feedback, server_wait)
+// Every admitted grant is one request in flight until its on_reply(), which the shell must call once.
 #include <chrono>
 #include <cstdint>
 
@@ -62,6 +73,9 @@ struct RateLimiterParams {
     std::chrono::steady_clock::duration window = std::chrono::milliseconds(250);
     std::uint32_t window_replies = 80;  // a window closes once it is this long and has this many replies
     std::chrono::steady_clock::duration max_window = std::chrono::seconds(3);  // or once it is this long
+    // The most requests the caller keeps in flight (--concurrency): slow start ends there. 0 = no slow
+    // start.
+    std::uint32_t concurrency = 0;
 };
 
 // A granted slot. `generation` lets admit() tell a slot granted before the run paused (or before a probe
@@ -103,7 +117,8 @@ class RateLimiter {
     explicit RateLimiter(RateLimiterParams params);
 
     // Reserves the next slot: when the caller may send. time_point::max() while another caller holds
-    // the probe: wait until on_reply() returns Wake::all, then admit().
+    // the probe, or while slow start's window is full: wait until on_reply() returns Wake::all, then
+    // admit().
     Grant acquire(time_point now);
     // Called once the wait for `held` is over (or was cut short by Wake::all). Returns a grant at `now`
     // when the caller may send, else a new grant to wait for.
@@ -124,14 +139,20 @@ class RateLimiter {
     enum class Phase { cruise, testing, deeper };
 
     void set_limit(double rate) noexcept;
-    double effective() const noexcept;
+    double effective() const noexcept;  // the ceiling and the adaptive limit
+    double pace() const noexcept;       // ... and a first flood's cap: what the slots are spaced by
+    void repace() noexcept;
     void on_accepted(time_point now);
     void on_throttled(time_point now, duration server_wait);
     void enter_blocked(time_point now, duration server_wait);
+    void settle() noexcept;
     void count_in_window(time_point now, Feedback feedback);
     void close_window(time_point now);
     void cut(Phase next, double limit, double accepted, double share);
     void grow(double sent_rate, double window_seconds);
+    void count_saturation(time_point now, Feedback feedback);
+    void conclude_saturation(time_point now, double refill);
+    bool saturated() const noexcept;
 
     RateLimiterParams params_;
     double limit_ = 0;     // the adaptive limit; 0 = none
@@ -139,6 +160,27 @@ class RateLimiter {
     bool has_slot_ = false;
     time_point last_slot_{};
     std::uint64_t generation_ = 0;
+
+    // Slow start: at most window_ requests in flight, one more per accepted reply, until window_
+    // reaches params_.concurrency; at the first 429 it halves and holds until the saturation episode
+    // that 429 opened is measured.
+    bool slow_start_ = false;
+    bool window_limited_ = false;
+    std::uint32_t window_ = 0;
+    std::uint32_t in_flight_ = 0;
+    std::uint32_t slow_start_accepted_ = 0;
+
+    // A saturation episode: the replies since a 429, measured for up to 100 ms.
+    bool sat_open_ = false;
+    time_point sat_start_{};
+    std::uint32_t sat_accepted_ = 0;
+    std::uint32_t sat_throttled_ = 0;
+    std::uint32_t sat_stale_ = 0;           // replies still due to requests sent before it began
+    std::uint32_t sat_fresh_accepted_ = 0;  // accepted replies to requests sent since
+    bool startup_ = true;                   // until the first saturation episode is measured
+    double flood_cap_ = 0;
+    bool sat_capped_ = false;  // the cap held this episode's flood  // while the in-flight window holds a
+                               // first flood: twice its accepted rate
 
     // Reflexes.
     unsigned consecutive_throttled_ = 0;
@@ -157,7 +199,7 @@ class RateLimiter {
     std::uint32_t window_throttled_ = 0;
     std::uint32_t window_grants_ = 0;
     Phase phase_ = Phase::cruise;
-    bool settled_ = true;  // false for the first window after a cut
+    std::uint32_t unsettled_replies_ = 0;  // after a cut: replies to requests sent before it
     double limit_before_cut_ = 0;
     double share_before_cut_ = 0;
     double known_limit_ = 0;  // a limit the server proved (0 = none known)
