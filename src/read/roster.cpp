@@ -101,8 +101,11 @@ Result<void> RosterReader::map_header(const HeaderOptions& options) {
                            " (map other headers in the config's [columns], or give [defaults])");
     }
     for (std::size_t f = 0; f < schema::field_count; ++f) {
-        if (column_of_field_[f] >= 0)
+        if (column_of_field_[f] >= 0) {
             present_.push_back({f, static_cast<std::size_t>(column_of_field_[f])});
+        } else {
+            absent_.push_back(f);
+        }
     }
     lettered_ = csv_->column_naming() == ColumnNaming::lettered;
     if (lettered_)
@@ -171,8 +174,19 @@ bool RosterReader::next(RosterRow& out) {
     out.line = record_.line;
     out.error.reset();
     out.email_hint = {};
-    out.cells.fill(std::nullopt);
     out.column_labels = lettered_ ? &labels_ : nullptr;
+    // The usual record: whole, and valid UTF-8 by one check of the whole record (cells are split at
+    // ASCII bytes, so a valid record has valid cells). It sets every field the header holds, so only
+    // the others are cleared.
+    if (record_.error || record_.cells.size() != header_cells_ || !record_is_valid_utf8()) {
+        out.cells.fill(std::nullopt);
+    } else {
+        for (const std::size_t field : absent_)
+            out.cells[field] = std::nullopt;
+        for (const auto& [field, col] : present_)
+            out.cells[field] = schema::trim_cell(record_.cells[col]);
+        return true;
+    }
 
     if (record_.error) {
         out.error = *record_.error;  // a broken record has no cells, so no email either
@@ -184,13 +198,7 @@ bool RosterReader::next(RosterRow& out) {
                     std::to_string(header_cells_);
         return true;
     }
-    // One UTF-8 check for the whole record (cells are split at ASCII bytes, so a valid record has
-    // valid cells); only a record that fails it is checked cell by cell, to name the fields.
-    if (record_is_valid_utf8()) {
-        for (const auto& [field, col] : present_)
-            out.cells[field] = schema::trim_cell(record_.cells[col]);
-        return true;
-    }
+    // A record that fails the UTF-8 check is checked cell by cell, to name the fields.
     std::string bad_utf8;
     for (const auto& [field, col] : present_) {
         const auto value = schema::trim_cell(record_.cells[col]);

@@ -114,4 +114,21 @@ TEST_CASE("read::RosterReader::open names the file it cannot open") {
     CHECK(reader.error().message.find("/nonexistent/roster.csv") != std::string::npos);
 }
 
+TEST_CASE("read::RosterReader leaves no stale cell in a row it fills, whatever the row held") {
+    auto reader = open_text(std::string(full_header) + "a@b.org,A,B,Doctor,member,1,1\nshort,row\n" +
+                            "c@d.org,C,D,Doctor,member,1,1\n");
+    REQUIRE(reader.has_value());
+    RosterRow row;
+    row.cells[static_cast<std::size_t>(Field::phone_number)] = std::string_view("stale");
+    REQUIRE((*reader)->next(row));
+    CHECK_FALSE(row.cell(Field::phone_number).has_value());
+    CHECK(row.cell(Field::last_name) == std::string_view("B"));
+    REQUIRE((*reader)->next(row));
+    CHECK(row.error.has_value());
+    CHECK_FALSE(row.cell(Field::last_name).has_value());
+    REQUIRE((*reader)->next(row));
+    CHECK_FALSE(row.error.has_value());
+    CHECK(row.cell(Field::last_name) == std::string_view("D"));
+}
+
 TEST_SUITE_END();

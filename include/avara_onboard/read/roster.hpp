@@ -73,6 +73,7 @@ class RosterReader {
     std::array<int, schema::field_count> column_of_field_{};  // -1 when absent
     // The fields the header holds, in field order: (field index, column).
     std::vector<std::pair<std::size_t, std::size_t>> present_;
+    std::vector<std::size_t> absent_;  // the fields it does not hold
     std::size_t header_cells_ = 0;
     std::vector<std::string> unknown_columns_;
     std::uint64_t rows_ = 0;
