@@ -86,7 +86,7 @@ void ValidatedRows::settle(Pending& p) {
 
 void ValidatedRows::read_ahead() {
     try {
-        while (!reader_done_ && held_ < lookahead) {
+        while (!reader_done_ && held_ < depth_) {
             if (read_into(ahead_[(head_ + held_) % lookahead])) {
                 ++held_;
             } else {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,9 @@ namespace {
 // them when `fail` is set, as a disk error would.
 class GeneratedRecords final : public read::RecordSource {
   public:
-    GeneratedRecords(int rows, int distinct, bool fail) : rows_(rows), distinct_(distinct), fail_(fail) {}
+    GeneratedRecords(int rows, int distinct, bool fail, std::optional<std::uint64_t> total = 1000,
+                     int* records_read = nullptr)
+        : rows_(rows), distinct_(distinct), fail_(fail), total_(total), records_read_(records_read) {}
     bool next(read::CsvRecord& out) override {
         if (at_ > rows_) {
             if (fail_)
@@ -66,16 +69,20 @@ class GeneratedRecords final : public read::RecordSource {
         }
         out.cells.assign(text_.begin(), text_.end());
         ++at_;
+        if (records_read_ != nullptr)
+            *records_read_ = at_;
         return true;
     }
     std::uint64_t bytes_consumed() const noexcept override { return 0; }
-    std::optional<std::uint64_t> total_bytes() const noexcept override { return std::nullopt; }
+    std::optional<std::uint64_t> total_bytes() const noexcept override { return total_; }
     const std::string& name() const noexcept override { return name_; }
 
   private:
     int rows_;
     int distinct_;
     bool fail_;
+    std::optional<std::uint64_t> total_;
+    int* records_read_;
     int at_ = 0;
     std::vector<std::string> text_;
     std::string name_ = "gen";
@@ -109,6 +116,26 @@ TEST_CASE("validate::ValidatedRows reads ahead, yet returns rows in order with e
     }
     CHECK((*rows)->next() == nullptr);
     CHECK_FALSE((*rows)->next(copy));
+}
+
+TEST_CASE("validate::ValidatedRows reads a file ahead, but a pipe only as far as the row returned") {
+    RosterMapping mapping;
+    int file_reads = 0;
+    auto file =
+        ValidatedRows::open(std::make_unique<GeneratedRecords>(100, 7, false, 1000, &file_reads), mapping);
+    REQUIRE(file.has_value());
+    REQUIRE((*file)->next() != nullptr);
+    CHECK(file_reads > 2);
+    int pipe_reads = 0;
+    auto pipe = ValidatedRows::open(
+        std::make_unique<GeneratedRecords>(100, 7, false, std::nullopt, &pipe_reads), mapping);
+    REQUIRE(pipe.has_value());
+    for (int i = 1; i <= 10; ++i) {
+        const auto* row = (*pipe)->next();
+        REQUIRE(row != nullptr);
+        CHECK(pipe_reads == i + 1);  // the header and the rows so far
+        CHECK(row->status == (i <= 7 ? Status::valid : Status::duplicate));
+    }
 }
 
 TEST_CASE("validate::ValidatedRows throws a read error only after the rows read before it") {

@@ -53,11 +53,15 @@ class ValidatedRows {
     static Result<std::unique_ptr<ValidatedRows>> wrap(Result<std::unique_ptr<read::RosterReader>> reader,
                                                        const RosterMapping& mapping);
     ValidatedRows(std::unique_ptr<read::RosterReader> reader, const RosterMapping& mapping)
-        : reader_(std::move(reader)), validator_(mapping) {}
+        : reader_(std::move(reader)),
+          validator_(mapping),
+          depth_(reader_->records().total_bytes() ? lookahead : 1) {}
     static constexpr std::uint64_t sample_rows = 4096;
     static constexpr std::size_t max_reserved_rows = std::size_t{1} << 21;
     // Rows are read and validated this far ahead of the one returned, so that the duplicate table's
     // slot of each email, fetched from memory when the row is read, is in cache when it is looked up.
+    // Only a file is read ahead: a pipe (standard input) may bring its rows slowly, and each is
+    // handled as soon as it comes.
     static constexpr std::size_t lookahead = 8;
 
     struct Pending {
@@ -72,6 +76,7 @@ class ValidatedRows {
 
     std::unique_ptr<read::RosterReader> reader_;
     RowValidator validator_;
+    std::size_t depth_ = 1;  // rows read ahead at most: lookahead, or 1 for a pipe
     EmailIndex first_row_of_email_;
     read::RosterRow raw_;
     std::array<Pending, lookahead> ahead_;
