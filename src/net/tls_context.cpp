@@ -13,7 +13,32 @@ std::string openssl_reason(const boost::system::error_code& ec) {
     return reason != nullptr ? std::string(reason) : ec.message();
 }
 
+// Our own slot in the SSL_CTX: Asio keeps its verify callback in slot 0 (the "app data").
+int context_slot() {
+    static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return slot;
+}
+
 }  // namespace
+
+TlsClientContext::TlsClientContext(boost::asio::ssl::context ctx) : ctx_(std::move(ctx)) {
+    SSL_CTX* native = ctx_.native_handle();
+    // A client cache with no store of OpenSSL's own: each new session comes to on_new_session().
+    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_set_ex_data(native, context_slot(), this);
+    SSL_CTX_sess_set_new_cb(native, &TlsClientContext::on_new_session);
+}
+
+int TlsClientContext::on_new_session(SSL* ssl, SSL_SESSION* session) {
+    auto* self = static_cast<TlsClientContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), context_slot()));
+    // A copy: OpenSSL marks the connection's own session unusable when we drop the connection without
+    // a close_notify (HttpConnection::close() does, on purpose), which TLS 1.3 tickets do not require.
+    if (self != nullptr) {
+        if (SSL_SESSION* copy = SSL_SESSION_dup(session); copy != nullptr)
+            self->session_.reset(copy);
+    }
+    return 0;  // the original stays OpenSSL's
+}
 
 Result<std::shared_ptr<TlsClientContext>> TlsClientContext::create(
     const std::optional<std::string>& ca_file) {

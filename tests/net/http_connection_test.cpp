@@ -61,6 +61,15 @@ std::uint16_t closed_port() {
     return a.local_endpoint().port();
 }
 
+// N replies of 200 "bye" that each close their connection.
+void push_closing_replies(ScriptedTlsServer& server, int n) {
+    for (int i = 0; i < n; ++i) {
+        ScriptStep step = ScriptStep::reply(200, "bye");
+        step.headers = {{"Connection", "close"}};
+        server.push(step);
+    }
+}
+
 }  // namespace
 
 TEST_SUITE_BEGIN("net");
@@ -153,11 +162,7 @@ TEST_CASE("net::HttpConnection keeps one connection alive across sends") {
 
 TEST_CASE("net::HttpConnection honours Connection: close") {
     ScriptedTlsServer server;
-    for (int i = 0; i < 3; ++i) {
-        ScriptStep step = ScriptStep::reply(200, "bye");
-        step.headers = {{"Connection", "close"}};
-        server.push(step);
-    }
+    push_closing_replies(server, 3);
     asio::io_context ioc;
     net::HttpConnection conn(ioc.get_executor(), trusting_test_ca(), local_url(server.port()));
     for (int i = 0; i < 3; ++i) {
@@ -169,6 +174,31 @@ TEST_CASE("net::HttpConnection honours Connection: close") {
     CHECK(conn.connections_opened() == 3);
     CHECK(server.connections() == 3);
     CHECK(server.requests().size() == 3);
+}
+
+TEST_CASE("net::HttpConnection resumes the TLS session when it has to reconnect") {
+    ScriptedTlsServer server;
+    push_closing_replies(server, 3);
+    asio::io_context ioc;
+    const auto tls = trusting_test_ca();
+    CHECK(tls->session() == nullptr);
+    net::HttpConnection conn(ioc.get_executor(), tls, local_url(server.port()));
+    for (int i = 0; i < 3; ++i) {
+        auto r = test::run_sync(ioc, conn.send(get("/v1/x"), 10s));
+        REQUIRE_MESSAGE(r.has_value(), describe(r));
+        CHECK(tls->session() != nullptr);  // the server's ticket came with its reply
+    }
+    CHECK(conn.connections_opened() == 3);
+    CHECK(server.handshakes() == 3);
+    CHECK(conn.sessions_resumed() == 2);  // every reconnect after the first handshake
+
+    SUBCASE("a session does not stand in for a certificate check at another server") {
+        ScriptedTlsServer other;  // the same test CA: trusted, but it never issued this session
+        net::HttpConnection elsewhere(ioc.get_executor(), tls, local_url(other.port()));
+        auto r = test::run_sync(ioc, elsewhere.send(get("/v1/x"), 10s));
+        REQUIRE_MESSAGE(r.has_value(), describe(r));
+        CHECK(elsewhere.sessions_resumed() == 0);
+    }
 }
 
 TEST_CASE("net::HttpConnection reconnects transparently when the server dropped an idle connection") {

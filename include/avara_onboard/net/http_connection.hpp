@@ -42,6 +42,8 @@ class HttpConnection {
 
     bool is_open() const noexcept;
     std::uint64_t connections_opened() const noexcept { return connections_opened_; }
+    // Of those, the TLS handshakes that resumed an earlier session (TlsClientContext::session()).
+    std::uint64_t sessions_resumed() const noexcept { return sessions_resumed_; }
     const BaseUrl& base() const noexcept { return base_; }
     // Replies with a longer body fail with kind `protocol`.
     void set_body_limit(std::size_t bytes) noexcept { body_limit_ = bytes; }
@@ -56,8 +58,10 @@ class HttpConnection {
     boost::asio::any_io_executor ex_;
     std::shared_ptr<TlsClientContext> tls_;
     BaseUrl base_;
+    std::string host_header_;  // base_.host_header(), made once
     std::unique_ptr<Impl> impl_;
     std::uint64_t connections_opened_ = 0;
+    std::uint64_t sessions_resumed_ = 0;
     std::size_t body_limit_ = default_body_limit;
     bool busy_ = false;
 };

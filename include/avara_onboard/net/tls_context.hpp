@@ -18,10 +18,24 @@ class TlsClientContext {
 
     boost::asio::ssl::context& native() noexcept { return ctx_; }
 
-    explicit TlsClientContext(boost::asio::ssl::context ctx) : ctx_(std::move(ctx)) {}
+    // The newest TLS session a server handed out (a TLS 1.3 ticket, or a TLS 1.2 session), offered
+    // by the next connection: a reconnect after a dropped connection then resumes it and skips the
+    // certificate exchange and its checks. Null before the first. A run talks to one server, so one
+    // session serves every connection.
+    SSL_SESSION* session() const noexcept { return session_.get(); }
+
+    explicit TlsClientContext(boost::asio::ssl::context ctx);
+    TlsClientContext(const TlsClientContext&) = delete;  // OpenSSL holds a pointer to it
+    TlsClientContext& operator=(const TlsClientContext&) = delete;
 
   private:
+    struct SessionFree {
+        void operator()(SSL_SESSION* s) const noexcept { SSL_SESSION_free(s); }
+    };
+    static int on_new_session(SSL* ssl, SSL_SESSION* session);
+
     boost::asio::ssl::context ctx_;
+    std::unique_ptr<SSL_SESSION, SessionFree> session_;
 };
 
 }  // namespace avara::net
