@@ -56,10 +56,15 @@ start_server() {
     "$bin" mock-server --listen 127.0.0.1:0 --write-ca "$tmp/ca.pem" --seed 7 "$@" >"$tmp/server.out" \
         2>"$tmp/server.err" &
     server_pid=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 400); do  # up to 20 s: the machine may be busy
         [[ -s $tmp/server.out ]] && break
         sleep 0.05
     done
+    if [[ ! -s $tmp/server.out ]]; then
+        echo "flow_bench: the mock server did not start" >&2
+        cat "$tmp/server.err" >&2
+        exit 1
+    fi
     base="https://$(head -n1 "$tmp/server.out")"
     ca="$tmp/ca.pem"
 }

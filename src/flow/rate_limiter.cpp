@@ -26,7 +26,7 @@ constexpr double probe_gain = 1.02;  // growth per quiet window near the known l
 // After a cut to what a token bucket accepts, its 429 share is about this (the probing above it).
 constexpr double bucket_share_after_cut = 0.01;
 constexpr double noise_test_fall = 0.7;
-constexpr unsigned quiet_windows_after_cut = 4;
+constexpr unsigned quiet_windows_after_cut = 6;
 constexpr double below_known = 0.97;       // where a cut paces, and the probe starts, under the limit
 constexpr double slow_probe_until = 1.15;  // the 2%/s probe goes this far past the known limit
 constexpr std::uint32_t initial_window = 4;
@@ -305,6 +305,12 @@ void RateLimiter::enter_blocked(time_point now, duration server_wait) {
     probe_out_ = false;
     ++generation_;
     paused_until_ = std::max(paused_until_, now + std::max(server_wait, block_backoff_));
+    // A refusal of everything is no flood to measure: an episode left open would, once the key is
+    // taken again, pace at what it accepted over the whole pause (next to nothing).
+    sat_open_ = false;
+    sat_capped_ = false;
+    flood_cap_ = 0;
+    repace();
 }
 
 void RateLimiter::settle() noexcept {

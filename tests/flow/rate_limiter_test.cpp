@@ -328,6 +328,30 @@ TEST_CASE("flow::RateLimiter: later, the reflexes hold, halve, then block with o
     }
 }
 
+TEST_CASE("flow::RateLimiter: a key refused from the start goes back to full speed once taken") {
+    flow::RateLimiterParams params = at_rate(0);
+    params.concurrency = 16;
+    RateLimiter limiter(params);
+    tp now = t0;
+    for (int i = 0; i < 4; ++i)
+        (void)limiter.admit(now, limiter.acquire(now));
+    for (int i = 0; i < 8; ++i)
+        limiter.on_reply(now, Feedback::throttled, 1s);  // the first flood's cap starts, then: blocked
+    REQUIRE(limiter.blocked());
+    now += 30s;  // refused for 30 s, one probe at a time
+    const Grant probe = limiter.acquire(now);
+    REQUIRE(probe.probe);
+    REQUIRE(limiter.admit(now, probe).at == now);
+    CHECK(limiter.on_reply(now, Feedback::accepted) == Wake::all);
+    CHECK_FALSE(limiter.blocked());
+    // Nothing left of the flood before the pause: no pace at all.
+    CHECK(limiter.current_rate() == 0);
+    const Grant a = limiter.acquire(now);
+    const Grant b = limiter.acquire(now);
+    CHECK(a.at == now);
+    CHECK(b.at == now);
+}
+
 TEST_CASE("flow::RateLimiter: noise does not trip the reflexes") {
     // Two 429s in a row and then an accepted reply, over and over: no hold, no cut.
     RateLimiter limiter(at_rate(0));

@@ -29,7 +29,7 @@
 //      their share is learned as the noise floor and the cuts are undone. If it fell, the limit was
 //      real: the least rate accepted in the episode is kept as the known limit.
 //   2. Windows without excess 429s raise the limit: straight back up to 97% of the known limit, then,
-//      after holding there for 4 windows, by 2% a second (probing, as BBR does, so a server that
+//      after holding there for 6 windows, by 2% a second (probing, as BBR does, so a server that
 //      raised its limit is found again: no ceiling frozen at a first estimate), by 25% a second once
 //      15% past it without a complaint (a bucket's burst hides its limit for a while, so the slow
 //      probe must go far enough to find it), doubling when nothing is known; never above twice what
