@@ -180,7 +180,8 @@ Wake RateLimiter::on_reply(time_point now, Feedback feedback, duration server_wa
     if (!blocked_)
         count_in_window(now, feedback);
     // A slot freed in the in-flight window, or the window lifted: whoever waits on it may go.
-    return (was_blocked && !blocked_) || was_window_limited ? Wake::all : Wake::none;
+    const bool window_room = was_window_limited && (!window_limited_ || in_flight_ < window_);
+    return (was_blocked && !blocked_) || window_room ? Wake::all : Wake::none;
 }
 
 bool RateLimiter::saturated() const noexcept {

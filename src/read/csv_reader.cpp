@@ -148,6 +148,8 @@ std::size_t CsvReader::read_some(char* dst, std::size_t len) {
     }
     if (fd_ < 0) {
         const std::size_t n = std::min({len, chunk_, source_.size() - source_pos_});
+        if (n == 0)
+            return 0;
         std::memcpy(dst, source_.data() + source_pos_, n);
         source_pos_ += n;
         return n;

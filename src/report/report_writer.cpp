@@ -87,6 +87,8 @@ void append_number(std::string& out, std::uint64_t n) {
 constexpr std::size_t max_number_chars = 20;
 
 char* put(char* p, std::string_view s) noexcept {
+    if (s.empty())
+        return p;  // an empty view may have no data pointer, which memcpy must not be given
     std::memcpy(p, s.data(), s.size());
     return p + s.size();
 }
