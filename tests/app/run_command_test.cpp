@@ -766,7 +766,10 @@ TEST_CASE("app::run keeps to a token bucket it was not told about") {
         static_cast<double>(stats.throttled_total) / static_cast<double>(stats.total_requests);
     MESSAGE("token bucket 60/s: " << stats.total_requests << " requests, " << throttled * 100
                                   << "% answered 429");
-    CHECK(throttled < 0.15);  // the share goal (3%) is measured by bench/flow_bench.sh over longer runs
+    // Measured 2.6-3.9% (ASan included): over 15 s most of them are the first flood (16 in flight into
+    // a burst of 10) before slow start and the flood cap hold it; the 3% goal over 30 s is
+    // bench/flow_bench.sh. The old limiter, which halved from its meters, made 5-7% here.
+    CHECK(throttled < 0.06);
 }
 
 TEST_CASE("app::run sits out a blocked key with a handful of probes, then completes") {

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/sample_user.hpp"
+
 using namespace avara::mock;
 
 TEST_SUITE_BEGIN("mock");
@@ -9,13 +11,7 @@ TEST_SUITE_BEGIN("mock");
 namespace {
 
 UserRecord member() {
-    UserRecord u;
-    u.id = "usr_0123456789abcdef0123456789abcdef";
-    u.email = "ada@example.org";
-    u.first_name = "Ada";
-    u.last_name = "Lovelace";
-    u.clinic_role = "Radiologist";
-    u.level = "member";
+    UserRecord u = avara::test::sample_user("member");
     u.middle_name = "B";
     u.phone_number = "5551234567";
     u.can_manage_studies = true;

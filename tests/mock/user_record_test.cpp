@@ -3,18 +3,14 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include "support/sample_user.hpp"
+
 using namespace avara::mock;
 
 TEST_SUITE_BEGIN("mock");
 
 TEST_CASE("mock::user_json is the API's user object, with no status field even when revoked") {
-    UserRecord u;
-    u.id = "usr_0123456789abcdef0123456789abcdef";
-    u.email = "ada@example.org";
-    u.first_name = "Ada";
-    u.last_name = "Lovelace";
-    u.clinic_role = "Radiologist";
-    u.level = "owner";
+    UserRecord u = avara::test::sample_user("owner");
     u.invited_source = "dashboard";
     u.created_at = "2026-05-10T08:00:00Z";
     u.suffix1 = "MD";
