@@ -33,6 +33,33 @@ CLI::App* add_validate_command(CLI::App& root, ValidateOptions& o) {
 
 namespace {
 
+// Every row into the report (and, when asked, its invite into the payloads), counted once.
+void write_rows(validate::ValidatedRows& rows, report::ReportWriter& writer,
+                std::optional<AtomicFile>& payloads, report::Summary& summary) {
+    const bool debug = log::level() >= log::Level::verbose;  // skip building messages nobody sees
+    while (const auto* next = rows.next()) {
+        const auto& row = *next;
+        // Straight from the row's buffers into the report's: no copy into a RowResult.
+        report::RowFields fields;
+        fields.row = row.row;
+        fields.line = row.line;
+        fields.email = row.email;
+        fields.status = row.status;
+        fields.error = row.error;
+        writer.write(fields);
+        summary.add(row.status);
+        if (row.status == report::Status::valid && payloads) {
+            row.invite.append_json(payloads->buffer());
+            payloads->buffer().push_back('\n');
+            payloads->maybe_flush();
+        } else if (row.status != report::Status::valid && debug) {
+            log::debug("row " + std::to_string(row.row) + " (line " + std::to_string(row.line) +
+                           "): " + std::string(report::to_string(row.status)) + ": " + row.error,
+                       {.row = row.row, .email = row.email, .status = report::to_string(row.status)});
+        }
+    }
+}
+
 int validate_or_throw(const ValidateOptions& o) {
     const auto started = std::chrono::steady_clock::now();
     auto config = load_optional_config(o.config);
@@ -82,28 +109,7 @@ int validate_or_throw(const ValidateOptions& o) {
     summary.command = "validate";
     summary.roster = o.roster;
     summary.report = report_path;
-    const bool debug = log::level() >= log::Level::verbose;  // skip building messages nobody sees
-    while (const auto* next = (*rows)->next()) {
-        const auto& row = *next;
-        // Straight from the row's buffers into the report's: no copy into a RowResult.
-        report::RowFields fields;
-        fields.row = row.row;
-        fields.line = row.line;
-        fields.email = row.email;
-        fields.status = row.status;
-        fields.error = row.error;
-        (*writer)->write(fields);
-        summary.add(row.status);
-        if (row.status == report::Status::valid && payloads) {
-            row.invite.append_json(payloads->buffer());
-            payloads->buffer().push_back('\n');
-            payloads->maybe_flush();
-        } else if (row.status != report::Status::valid && debug) {
-            log::debug("row " + std::to_string(row.row) + " (line " + std::to_string(row.line) +
-                           "): " + std::string(report::to_string(row.status)) + ": " + row.error,
-                       {.row = row.row, .email = row.email, .status = report::to_string(row.status)});
-        }
-    }
+    write_rows(**rows, **writer, payloads, summary);
     (*writer)->close();
     if (payloads)
         payloads->commit();
