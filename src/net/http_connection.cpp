@@ -446,9 +446,7 @@ asio::awaitable<std::optional<TransportError>> HttpConnection::open(Clock::time_
         }
         // Offer the last session the server gave us: a reconnect then skips the certificate exchange.
         // (OpenSSL resumes it only for the same server and checks it was verified.)
-        if (SSL_SESSION* session = tls_->session();
-            session != nullptr && SSL_SESSION_is_resumable(session) == 1)
-            SSL_set_session(native, session);
+        (void)tls_->offer_session(native);
         lowest.expires_at(deadline);
         auto shaken = co_await impl_->tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
         if (const error_code ec = std::get<0>(shaken); ec) {

@@ -34,10 +34,24 @@ int TlsClientContext::on_new_session(SSL* ssl, SSL_SESSION* session) {
     // A copy: OpenSSL marks the connection's own session unusable when we drop the connection without
     // a close_notify (HttpConnection::close() does, on purpose), which TLS 1.3 tickets do not require.
     if (self != nullptr) {
-        if (SSL_SESSION* copy = SSL_SESSION_dup(session); copy != nullptr)
+        if (SSL_SESSION* copy = SSL_SESSION_dup(session); copy != nullptr) {
+            const std::lock_guard<std::mutex> lock(self->session_mutex_);
             self->session_.reset(copy);
+        }
     }
     return 0;  // the original stays OpenSSL's
+}
+
+bool TlsClientContext::has_session() const {
+    const std::lock_guard<std::mutex> lock(session_mutex_);
+    return session_ != nullptr;
+}
+
+bool TlsClientContext::offer_session(SSL* ssl) const {
+    const std::lock_guard<std::mutex> lock(session_mutex_);
+    // SSL_set_session takes its own reference, so the session may be replaced right after.
+    return session_ != nullptr && SSL_SESSION_is_resumable(session_.get()) == 1 &&
+           SSL_set_session(ssl, session_.get()) == 1;
 }
 
 Result<std::shared_ptr<TlsClientContext>> TlsClientContext::create(

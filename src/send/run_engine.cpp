@@ -22,6 +22,7 @@
 #include "avara_onboard/flow/rate_limiter.hpp"
 #include "avara_onboard/flow/row_lifecycle.hpp"
 #include "avara_onboard/net/http_connection.hpp"
+#include "avara_onboard/net/network_thread.hpp"
 #include "avara_onboard/net/tls_context.hpp"
 #include "avara_onboard/send/invite_exchange.hpp"
 #include "avara_onboard/util/log.hpp"
@@ -92,7 +93,9 @@ flow::RateLimiterParams limiter_params(const EngineConfig& config) {
 
 // Member order matters: the io_context is destroyed before everything its coroutines point at (it
 // destroys their frames, and with them the connections and timers each frame owns), and the I/O
-// objects declared after it are destroyed before it.
+// objects declared after it are destroyed before it. The network thread is stopped first (the
+// destructor's body), so no send is running while its connection goes, and its io_context is destroyed
+// last, after the connections registered with it.
 struct RunEngine::Impl {
     Impl(EngineConfig cfg, WorkSource& source_in, report::OrderedReport& report_in,
          report::Summary& summary_in)
@@ -106,6 +109,9 @@ struct RunEngine::Impl {
           signals(io),
           progress_timer(io),
           tick_timer(io) {}
+    ~Impl() { net.stop(); }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
 
     EngineConfig config;
     WorkSource& source;
@@ -130,7 +136,8 @@ struct RunEngine::Impl {
     EngineResult result;
     steady::time_point started = steady::now();
 
-    asio::io_context io;
+    net::NetworkThread net;  // every connection's sockets and TLS
+    asio::io_context io;     // everything else (rows, pacing, waits, the report), on one thread
     asio::signal_set signals;
     asio::steady_timer progress_timer;
     asio::steady_timer tick_timer;
@@ -280,7 +287,9 @@ struct RunEngine::Impl {
     awaitable<flow::RowAction> exchange(net::HttpConnection& conn, Row& r) {
         const flow::Request kind = r.life.request();
         net::HttpRequest request = make_request(r);
-        auto reply = co_await conn.send(std::move(request), config.timeout);
+        // The send runs on the network thread; the reply comes back to this one.
+        net::TransportResult reply = co_await asio::co_spawn(
+            conn.executor(), conn.send(std::move(request), config.timeout), asio::use_awaitable);
         flow::RequestOutcome outcome;
         if (!reply) {
             const auto& e = reply.error();
@@ -387,7 +396,7 @@ struct RunEngine::Impl {
     }
 
     awaitable<void> worker() {
-        net::HttpConnection conn(io.get_executor(), config.tls, config.base);
+        net::HttpConnection conn(net.executor(), config.tls, config.base);
         asio::steady_timer timer(io);
         for (;;) {
             RowPtr r = co_await next_row(timer);

@@ -1,7 +1,7 @@
 #pragma once
 // One keep-alive HTTP/1.1 connection to the base URL, TLS unless the scheme is http. The run pipeline
 // gives each worker coroutine its own connection, so there is no pool and no locking: a connection
-// serves one send at a time, on one io_context thread.
+// serves one send at a time, on its executor's thread (the run's NetworkThread, or the caller's).
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -41,6 +41,8 @@ class HttpConnection {
     void close() noexcept;
 
     bool is_open() const noexcept;
+    // Where send() must run: co_spawn it there from another thread.
+    const boost::asio::any_io_executor& executor() const noexcept { return ex_; }
     std::uint64_t connections_opened() const noexcept { return connections_opened_; }
     // Of those, the TLS handshakes that resumed an earlier session (TlsClientContext::session()).
     std::uint64_t sessions_resumed() const noexcept { return sessions_resumed_; }
