@@ -25,14 +25,17 @@ Result<std::unique_ptr<OrderedReport>> OrderedReport::create(const std::string& 
     auto writer = ReportWriter::create(path, format, ReportWriter::Flush::each_row);
     if (!writer)
         return writer.error();
-    auto journal = OutputFile::open_private(path + ".pending", OutputFile::Mode::truncate);
+    auto journal = OutputFile::open_private(path + ".pending", OutputFile::Mode::truncate,
+                                            OutputFile::Access::read_back);
     if (!journal)
         return journal.error();
     return std::unique_ptr<OrderedReport>(new OrderedReport(std::move(*writer), std::move(*journal), format));
 }
 
 OrderedReport::OrderedReport(std::unique_ptr<ReportWriter> writer, OutputFile journal, Format format)
-    : writer_(std::move(writer)), journal_(std::move(journal)), format_(format) {}
+    : writer_(std::move(writer)), journal_(std::move(journal)), format_(format) {
+    static_assert(sizeof(Slot) == 16, "a held row costs 16 bytes (the header says so)");
+}
 
 void OrderedReport::check_row(std::uint64_t row, const char* what) {
     if (finished_)
@@ -57,14 +60,25 @@ OrderedReport::Slot& OrderedReport::slot_for(std::uint64_t row) {
     return ring_[row & (ring_.size() - 1)];
 }
 
-void OrderedReport::write_journal(const RowResult& r) {
+void OrderedReport::write_journal(const RowResult& r, Slot& slot) {
     auto& buffer = journal_.buffer();
+    const std::size_t start = buffer.size();
     if (format_ == Format::csv) {
         append_csv_line(buffer, r);
     } else {
         append_jsonl_line(buffer, r);
     }
-    journal_.flush();
+    const std::uint64_t offset = journal_.size() + start;
+    const std::size_t length = buffer.size() - start;
+    journal_.flush();  // throws before the slot says anything: a row is held only once it is on disk
+    slot.offset = offset;
+    slot.length = static_cast<std::uint32_t>(length);
+}
+
+void OrderedReport::write_held(const Slot& slot) {
+    line_.clear();
+    journal_.read_back(slot.offset, slot.length, line_);
+    writer_->write_line(line_);
 }
 
 void OrderedReport::drain() {
@@ -76,10 +90,8 @@ void OrderedReport::drain() {
         if (s.state == SlotState::empty)
             return;
         if (s.state == SlotState::completed) {
-            writer_->write(s.result);
+            write_held(s);
             --buffered_;
-            // Give the strings back: a long-held window must not keep its peak memory.
-            s.result = RowResult{};
         }
         s.state = SlotState::empty;
         ++next_;
@@ -118,9 +130,8 @@ void OrderedReport::settle(std::uint64_t row, const char* what, RowResult* resul
         s.state = SlotState::skipped;
         return;
     }
-    // Journal first: a row is only held in memory once it is safe on disk.
-    write_journal(*result);
-    s.result = std::move(*result);
+    // Journal first, and only the journal: the slot keeps where the line is.
+    write_journal(*result, s);
     s.state = SlotState::completed;
     ++buffered_;
 }
@@ -140,9 +151,8 @@ void OrderedReport::finish() {
                 break;
             }
             if (s.state == SlotState::completed) {
-                writer_->write(s.result);
+                write_held(s);
                 --buffered_;
-                s.result = RowResult{};
             }
             s.state = SlotState::empty;
         }

@@ -214,6 +214,15 @@ void ReportWriter::write(const RowFields& r) {
     } else {
         append_jsonl_line(buffer, r);
     }
+    end_line();
+}
+
+void ReportWriter::write_line(std::string_view line) {
+    file_.buffer().append(line);
+    end_line();
+}
+
+void ReportWriter::end_line() {
     if (flush_ == Flush::each_row) {
         file_.flush();
     } else {

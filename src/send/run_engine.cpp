@@ -223,7 +223,7 @@ struct RunEngine::Impl {
                 co_return nullptr;
             if (barrier && active == 0)
                 barrier = false;
-            if (!barrier && !rows_exhausted && report.buffered() < config.max_out_of_order) {
+            if (!barrier && !rows_exhausted && report.span() < config.max_out_of_order) {
                 // A long stretch of rows that need no request must not starve signals and progress.
                 if (++handled_without_yield == 512) {
                     handled_without_yield = 0;

@@ -31,8 +31,9 @@ int fsync_retrying(int fd) {
 
 }  // namespace
 
-Result<OutputFile> OutputFile::open_private(const std::string& path, Mode mode) {
-    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == Mode::truncate ? O_TRUNC : O_APPEND);
+Result<OutputFile> OutputFile::open_private(const std::string& path, Mode mode, Access access) {
+    const int flags = (access == Access::read_back ? O_RDWR : O_WRONLY) | O_CREAT | O_CLOEXEC |
+                      (mode == Mode::truncate ? O_TRUNC : O_APPEND);
     const int fd = ::open(path.c_str(), flags, 0600);
     if (fd < 0) {
         return make_error(ErrorKind::input, "cannot create " + path + ": " + std::strerror(errno));
@@ -127,6 +128,26 @@ void OutputFile::flush() {
     }
     size_ += done;
     buffer_.clear();
+}
+
+void OutputFile::read_back(std::uint64_t offset, std::size_t length, std::string& out) const {
+    if (offset + length > size_)
+        throw AppError(ErrorKind::internal, "read back beyond what was written to " + path_);
+    const std::size_t start = out.size();
+    out.resize(start + length);
+    std::size_t done = 0;
+    while (done < length) {
+        const ssize_t n =
+            ::pread(fd_, out.data() + start + done, length - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            const int err = n < 0 ? errno : EIO;  // 0: the file is shorter than it was written
+            out.resize(start);
+            throw AppError(ErrorKind::io, "cannot read back " + path_ + ": " + std::strerror(err));
+        }
+        done += static_cast<std::size_t>(n);
+    }
 }
 
 void OutputFile::sync() {

@@ -81,6 +81,13 @@ std::multiset<std::uint64_t> rows_in(const std::string& text, Format format) {
     return rows;
 }
 
+// A fresh report at `path` (and its journal beside it).
+std::unique_ptr<OrderedReport> open_report(const std::string& path, Format format = Format::csv) {
+    auto created = OrderedReport::create(path, format);
+    REQUIRE(created.has_value());
+    return std::move(*created);
+}
+
 }  // namespace
 
 TEST_SUITE_BEGIN("report");
@@ -89,9 +96,8 @@ TEST_CASE("report::OrderedReport writes in-order results at once and early ones 
     TempDir dir;
     const auto path = dir.file("r.csv");
     const auto journal = path + ".pending";
-    auto created = OrderedReport::create(path, Format::csv);
-    REQUIRE(created.has_value());
-    auto& report = **created;
+    auto opened = open_report(path);
+    auto& report = *opened;
     CHECK(report.next_in_order() == 1);
     CHECK(read_file(path) == report_of({}, Format::csv));
     CHECK(std::filesystem::exists(journal));
@@ -398,6 +404,53 @@ TEST_CASE("report::OrderedReport on a full disk: the failing write throws, what 
         }
     }
     CHECK(found == (*store)->size());
+}
+
+TEST_CASE("report::OrderedReport span() counts the rows from the front to the highest one finished") {
+    TempDir dir;
+    auto opened = open_report(dir.file("r.csv"));
+    auto& report = *opened;
+    CHECK(report.span() == 0);
+    report.complete(result_for(3));
+    report.skip(10);  // a skipped row reaches as far as a finished one
+    CHECK(report.span() == 10);
+    CHECK(report.buffered() == 1);
+    report.complete(result_for(1));
+    CHECK(report.span() == 9);  // rows 2..10
+    report.complete(result_for(2));
+    CHECK(report.next_in_order() == 4);
+    CHECK(report.span() == 7);  // rows 4..10, of which only 10 is settled
+    CHECK(report.buffered() == 0);
+}
+
+TEST_CASE("report::OrderedReport reads a held row back from the journal, and says so when it cannot") {
+    TempDir dir;
+    const auto path = dir.file("r.csv");
+    const auto journal = path + ".pending";
+    auto opened = open_report(path);
+    auto& report = *opened;
+    report.complete(result_for(2));
+    report.complete(result_for(3));
+    REQUIRE(read_file(journal) == line_of(2, Format::csv) + line_of(3, Format::csv));
+
+    SUBCASE("the held lines go to the report byte for byte") {
+        report.complete(result_for(1));
+        CHECK(read_file(path) == report_of({1, 2, 3}, Format::csv));
+    }
+    SUBCASE("a journal cut short under the run (someone truncated it) is an I/O error, not a bad line") {
+        std::filesystem::resize_file(journal, line_of(2, Format::csv).size() + 3);
+        bool threw = false;
+        try {
+            report.complete(result_for(1));
+        } catch (const AppError& e) {
+            threw = true;
+            CHECK(e.kind() == ErrorKind::io);
+            CHECK(std::string(e.what()).find("cannot read back " + journal) != std::string::npos);
+        }
+        CHECK(threw);
+        // Rows 1 and 2 reached the report whole; row 3 did not, and no half line of it did either.
+        CHECK(read_file(path) == report_of({1, 2}, Format::csv));
+    }
 }
 
 TEST_SUITE_END();

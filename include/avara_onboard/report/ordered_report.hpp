@@ -6,8 +6,11 @@
 // finish() leaves the report alone, one line per handled row in row order, and removes the journal
 // (unless a row whose write failed left a gap: the report then ends before it, the journal stays).
 //
-// Memory: one ring slot per row between the lowest unfinished row and the highest finished one; the
-// caller bounds that window (its read-ahead) with buffered().
+// Memory: a row held out of order is not kept in memory at all, only where its line sits in the
+// journal; when its turn comes the line is read back from there (the journal's lines are the report's
+// lines, byte for byte). So one 16-byte ring slot per row between the lowest unfinished row and the
+// highest finished one, and one row stuck in a long backoff costs the rows behind it 16 bytes each,
+// not their whole results. The caller bounds that window (its read-ahead) with span().
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,6 +47,8 @@ class OrderedReport {
 
     std::uint64_t next_in_order() const noexcept { return next_; }  // lowest row neither written nor skipped
     std::size_t buffered() const noexcept { return buffered_; }     // completed rows held out of order
+    // Rows from next_in_order() to the highest completed or skipped one: the ring's extent.
+    std::uint64_t span() const noexcept { return highest_ >= next_ ? highest_ - next_ + 1 : 0; }
 
     // Writes everything still held in row order (rows never completed nor skipped count as skipped),
     // fsyncs and closes the report, and only then removes the journal. Throws AppError(io) on failure;
@@ -55,9 +60,10 @@ class OrderedReport {
 
   private:
     enum class SlotState : std::uint8_t { empty, completed, skipped };
-    struct Slot {
+    struct Slot {  // a completed row's line: journal bytes [offset, offset + length)
+        std::uint64_t offset = 0;
+        std::uint32_t length = 0;
         SlotState state = SlotState::empty;
-        RowResult result;
     };
 
     OrderedReport(std::unique_ptr<ReportWriter> writer, OutputFile journal, Format format);
@@ -66,13 +72,15 @@ class OrderedReport {
     void check_row(std::uint64_t row, const char* what);
     void settle(std::uint64_t row, const char* what, RowResult* result);  // result null: skipped
     void drain();  // writes/advances past every finished row at the front
-    void write_journal(const RowResult& r);
+    void write_journal(const RowResult& r, Slot& slot);  // and notes where its line went
+    void write_held(const Slot& slot);                   // a journaled line into the report
 
     std::unique_ptr<ReportWriter> writer_;
     OutputFile journal_;
     Format format_;
+    std::string line_;  // a held line on its way from the journal to the report
     // Ring of slots for rows [next_, next_ + ring_.size()), row r at ring_[r & (size - 1)]: in steady
-    // state no allocation per row beyond the result's own strings (a map or deque would allocate).
+    // state no allocation per row (a map or deque would allocate).
     std::vector<Slot> ring_;
     std::uint64_t next_ = 1;
     std::uint64_t highest_ = 0;  // highest row completed or skipped so far

@@ -60,6 +60,8 @@ class ReportWriter {
 
     void write(const RowFields& r);  // throws AppError(io)
     void write(const RowResult& r) { write(fields_of(r)); }
+    // A line this writer's format already made (append_csv_line / append_jsonl_line), as it is.
+    void write_line(std::string_view line);
     void flush() { file_.flush(); }
     void sync() { file_.sync(); }  // flush + fsync; throws AppError(io)
     void close() { file_.close(); }
@@ -69,6 +71,7 @@ class ReportWriter {
   private:
     ReportWriter(OutputFile file, Format format, Flush flush)
         : file_(std::move(file)), format_(format), flush_(flush) {}
+    void end_line();  // the flush policy, after each line
     OutputFile file_;
     Format format_;
     Flush flush_;

@@ -40,10 +40,12 @@ struct EngineConfig {
     double rate = 10;  // requests per second, retries and lookups included; 0 = unlimited
     flow::RetryParams retry;
     std::chrono::milliseconds timeout{30000};
-    // How many finished rows may wait for an earlier, slower row before readers pause: bounds memory.
-    // 65,536 rows of about 150 bytes: ~10 MB at most, enough for a row that retries for 16 s at 4,000
-    // rows/s (8,192 stalled a noisy run for seconds behind one row in backoff).
-    std::size_t max_out_of_order = 65536;
+    // How far past the lowest unfinished row the report's window may reach before readers pause:
+    // bounds memory. A row finished out of order waits in the journal on disk and costs 16 bytes here
+    // (OrderedReport), so 2^20 rows are 16 MB at most: a row in a 60-s backoff at 17,000 rows/s.
+    // (65,536 rows held in memory stalled a noisy 200,000-row run for 6 s at a time, 7 times over,
+    // behind single rows in their fourth and fifth backoffs.)
+    std::size_t max_out_of_order = std::size_t{1} << 20;
     bool handle_signals = true;
     ProgressMode progress = ProgressMode::none;
     // Called every tick_interval while the run goes on (the metrics file), with what the engine knows.

@@ -21,7 +21,10 @@ class AtomicFile;
 class OutputFile {
   public:
     enum class Mode { truncate, append };
-    static Result<OutputFile> open_private(const std::string& path, Mode mode = Mode::truncate);
+    // read_back: the file is also opened for reading, so that read_back() can fetch what was written.
+    enum class Access { write_only, read_back };
+    static Result<OutputFile> open_private(const std::string& path, Mode mode = Mode::truncate,
+                                           Access access = Access::write_only);
 
     OutputFile() = default;
     OutputFile(OutputFile&& other) noexcept;
@@ -41,6 +44,12 @@ class OutputFile {
     void sync();   // flush + fsync: the data is on disk when it returns. Throws AppError(io).
     void close();  // flush + close; throws AppError(io) if the data could not be written
     bool is_open() const noexcept { return fd_ >= 0; }
+    // Bytes in the file that whole flushes put there (its size when opened, plus every flush since):
+    // where the next flushed byte will land, unless the file is in append mode and shared.
+    std::uint64_t size() const noexcept { return size_; }
+    // Appends `length` flushed bytes from `offset` to `out` (pread(2); the file must be opened with
+    // Access::read_back). A short or failed read throws AppError(io).
+    void read_back(std::uint64_t offset, std::size_t length, std::string& out) const;
     bool failed() const noexcept { return !failure_.empty(); }
     const std::string& path() const noexcept { return path_; }
 
