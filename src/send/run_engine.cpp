@@ -405,6 +405,7 @@ struct RunEngine::Impl {
             co_await drive(conn, timer, std::move(r));
         }
         result.connections_opened += conn.connections_opened();
+        result.sessions_resumed += conn.sessions_resumed();
         conn.close();
     }
 
@@ -548,6 +549,8 @@ EngineResult RunEngine::Impl::run() {
     }
     io.run();
     result.final_rate = limiter.current_rate();
+    log::debug(std::to_string(result.connections_opened) + " connections opened, " +
+               std::to_string(result.sessions_resumed) + " of them resuming a TLS session");
     print_progress(true);
     log::set_live_line(false);
     return result;

@@ -66,6 +66,7 @@ struct EngineResult {
     std::uint64_t throttled = 0;  // 429 answers
     double final_rate = 0;        // the rate limiter's limit at the end; 0 = none
     std::uint64_t connections_opened = 0;
+    std::uint64_t sessions_resumed = 0;  // of those, the TLS handshakes that resumed a session
 };
 
 class RunEngine {
