@@ -229,6 +229,7 @@ Job prepare_job(const RunOptions& o, const RunContext& context,
     job.lock.emplace(std::move(*lock));
 
     set_limits(job.engine, o, s);
+    job.engine.budget = send::make_budget(job.engine);  // one for every request of the job
     set_server(job.engine, o, s, context);
     job.engine.handle_signals = context.handle_signals;
     set_progress(job.engine, job.quiet);

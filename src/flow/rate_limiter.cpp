@@ -155,11 +155,13 @@ Grant RateLimiter::admit(time_point now, Grant held) {
 Wake RateLimiter::on_reply(time_point now, Feedback feedback, duration server_wait) {
     const bool was_blocked = blocked_;
     const bool was_window_limited = window_limited_;
+    const bool window_was_full = in_flight_ >= window_;
     if (in_flight_ > 0)
         --in_flight_;
-    // One more in flight for every second reply accepted: 1.5 times the window each round trip.
-    if (slow_start_ && feedback == Feedback::accepted && (++slow_start_accepted_ % 2) == 0 &&
-        ++window_ >= params_.concurrency)
+    // One more in flight for every second reply accepted with the window in use: 1.5 times the
+    // window each round trip.
+    if (slow_start_ && window_was_full && feedback == Feedback::accepted &&
+        (++slow_start_accepted_ % 2) == 0 && ++window_ >= params_.concurrency)
         slow_start_ = window_limited_ = false;
     if (slow_start_ && feedback == Feedback::throttled) {
         // Slow start's first 429: the window stops growing and halves (TCP's), and stays until the

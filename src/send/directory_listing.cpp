@@ -31,7 +31,8 @@ class Lister {
     explicit Lister(const EngineConfig& config)
         : config_(config),
           policy_(config.retry),
-          limiter_(flow::RateLimiterParams{config.rate, std::min(1.0, config.rate > 0 ? config.rate : 1.0)}),
+          budget_(config.budget ? config.budget : make_budget(config)),
+          limiter_(*budget_),
           signals_(io_) {}
 
     Result<ListingResult> run() {
@@ -187,7 +188,8 @@ class Lister {
 
     const EngineConfig& config_;
     flow::RetryPolicy policy_;
-    flow::RateLimiter limiter_;
+    std::shared_ptr<flow::RateLimiter> budget_;  // the job's, shared with the changes that follow
+    flow::RateLimiter& limiter_;                 // *budget_
     std::mt19937_64 rng_{std::random_device{}()};
     std::optional<Error> failure_;
     ListingResult result_;

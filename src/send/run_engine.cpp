@@ -80,16 +80,15 @@ class StopSlot {
     std::list<asio::cancellation_signal>::iterator it_;
 };
 
-// The one budget of the run: --rate as its ceiling, slow start up to --concurrency.
-flow::RateLimiterParams limiter_params(const EngineConfig& config) {
+}  // namespace
+
+std::shared_ptr<flow::RateLimiter> make_budget(const EngineConfig& config) {
     flow::RateLimiterParams p;
     p.rate = config.rate;
     p.min_rate = std::min(1.0, config.rate > 0 ? config.rate : 1.0);
     p.concurrency = std::max(1u, config.concurrency);
-    return p;
+    return std::make_shared<flow::RateLimiter>(p);
 }
-
-}  // namespace
 
 // Member order matters: the io_context is destroyed before everything its coroutines point at (it
 // destroys their frames, and with them the connections and timers each frame owns), and the I/O
@@ -104,7 +103,8 @@ struct RunEngine::Impl {
           report(report_in),
           summary(summary_in),
           policy(config.retry),
-          limiter(limiter_params(config)),
+          budget(config.budget ? config.budget : make_budget(config)),
+          limiter(*budget),
           rng(std::random_device{}()),
           signals(io),
           progress_timer(io),
@@ -118,7 +118,8 @@ struct RunEngine::Impl {
     report::OrderedReport& report;
     report::Summary& summary;
     flow::RetryPolicy policy;
-    flow::RateLimiter limiter;
+    std::shared_ptr<flow::RateLimiter> budget;
+    flow::RateLimiter& limiter;  // *budget
     std::mt19937_64 rng;
 
     std::list<asio::cancellation_signal> stop_signals;  // one per wait that a stop must cut short

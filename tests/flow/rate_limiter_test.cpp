@@ -231,6 +231,14 @@ tp end_startup(RateLimiter& limiter, tp now) {
     return now + 2s;                     // and nothing accepted lately
 }
 
+// Admits requests until the in-flight window is full; returns how many went.
+int fill_window(RateLimiter& limiter, tp now) {
+    int admitted = 0;
+    while (admitted < 1000 && limiter.admit(now, limiter.acquire(now)).at == now)
+        ++admitted;
+    return admitted;
+}
+
 TEST_CASE("flow::RateLimiter: slow start lets 4 requests out, then more as they are accepted") {
     flow::RateLimiterParams params = at_rate(0);
     params.concurrency = 16;
@@ -245,12 +253,32 @@ TEST_CASE("flow::RateLimiter: slow start lets 4 requests out, then more as they 
     CHECK(limiter.admit(t0, limiter.acquire(t0)).at == t0);
     CHECK(limiter.admit(t0, limiter.acquire(t0)).at == t0);
     CHECK(limiter.admit(t0, limiter.acquire(t0)).at == tp::max());
-    for (int i = 0; i < 22; ++i)
+    for (int i = 0; i < 22; ++i) {
+        fill_window(limiter, t0);
         limiter.on_reply(t0, Feedback::accepted);  // 24 accepted: the window reached 16, slow start is over
+    }
     CHECK(limiter.on_reply(t0, Feedback::accepted) == Wake::none);
     for (int i = 0; i < 100; ++i)
         CHECK(limiter.admit(t0, limiter.acquire(t0)).at == t0);
     CHECK(limiter.current_rate() == 0);
+}
+
+TEST_CASE("flow::RateLimiter: slow start grows only while its window is in use") {
+    flow::RateLimiterParams params = at_rate(0);
+    params.concurrency = 64;
+    RateLimiter limiter(params);
+    // One request at a time, as sync's listing pages: 1,000 accepted replies with the window never full.
+    for (int i = 0; i < 1000; ++i) {
+        REQUIRE(limiter.admit(t0 + i * 1ms, limiter.acquire(t0 + i * 1ms)).at == t0 + i * 1ms);
+        limiter.on_reply(t0 + i * 1ms, Feedback::accepted);
+    }
+    // The changes that follow on the same budget still start with 4 in flight, not 64.
+    CHECK(fill_window(limiter, t0 + 1s) == 4);
+    // A window in use grows as before: each reply that finds it full counts, one more every second.
+    limiter.on_reply(t0 + 1s, Feedback::accepted);
+    CHECK(fill_window(limiter, t0 + 1s) == 1);
+    limiter.on_reply(t0 + 1s, Feedback::accepted);
+    CHECK(fill_window(limiter, t0 + 1s) == 2);  // the window is 5
 }
 
 TEST_CASE("flow::RateLimiter: a first flood is paced at 1.5 times what it accepts, then measured") {

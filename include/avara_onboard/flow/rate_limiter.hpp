@@ -17,6 +17,9 @@
 //      one accepted, up to the caller's concurrency: a server that takes everything is at full speed
 //      within a few round trips, and a bucket with a small burst meets a volley of that window, not
 //      of 64. The first 429 halves the window, which holds until the first flood is measured (3).
+//      Only a reply that comes back while the window is full grows it (TCP's congestion-window
+//      validation, RFC 7661): a caller with fewer requests to send than the window (sync's listing,
+//      one page at a time, before its changes on the same budget) has shown nothing about more.
 //   1. Windows (>= 250 ms and >= 80 replies, or 3 s). A window with significantly more 429s than the
 //      learned noise share (a z-test, z = 2) cuts the limit to 97% of the accepted rate of that window
 //      (for a token bucket that is its rate: BBR's "pace at what was delivered"; the 3% below it let

@@ -1,11 +1,12 @@
 #pragma once
 // The concurrent part of `run`: the I/O shell around flow::RowLifecycle. N worker coroutines on one
-// io_context thread, each owning one keep-alive connection (a request slot), pull validated rows one at
-// a time and carry out each row's actions under the shared flow::RateLimiter. A row waiting for a retry
-// sleeps in a coroutine of its own and holds no slot; when it is due it is queued ahead of new rows.
-// Read-ahead stays bounded: readers pause while `max_out_of_order` finished rows wait for a slower
-// earlier one. A stop (signal, abort) cancels every wait through Asio cancellation slots; requests in
-// flight get their answer within --timeout. Asio stays in the .cpp.
+// io_context thread, each owning one keep-alive connection (a request slot, whose sockets live on the
+// net::NetworkThread), pull validated rows one at a time and carry out each row's actions under the
+// job's one flow::RateLimiter. A row waiting for a retry sleeps in a coroutine of its own and holds no
+// slot; when it is due it is queued ahead of new rows. Read-ahead stays bounded: readers pause while
+// the report's window (finished rows waiting for a slower earlier one) spans `max_out_of_order` rows. A stop
+// (signal, abort) cancels every wait through Asio cancellation slots; requests in flight get their answer
+// within --timeout. Asio stays in the .cpp.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,9 @@
 namespace avara::net {
 class TlsClientContext;
 }
+namespace avara::flow {
+class RateLimiter;
+}
 
 namespace avara::send {
 
@@ -38,6 +42,10 @@ struct EngineConfig {
     std::string api_key;
     unsigned concurrency = 8;
     double rate = 10;  // requests per second, retries and lookups included; 0 = unlimited
+    // The job's one budget for every request it sends (sync's listing and then its changes share it,
+    // so what the listing learnt of the server's limit holds for the changes). Made once per job by
+    // make_budget(); null: the engine (or the listing) makes its own.
+    std::shared_ptr<flow::RateLimiter> budget;
     flow::RetryParams retry;
     std::chrono::milliseconds timeout{30000};
     // How far past the lowest unfinished row the report's window may reach before readers pause:
@@ -58,6 +66,9 @@ struct EngineTick {
     std::uint64_t requests = 0, retries = 0, throttled = 0;
     double current_rate = 0;  // the rate limiter's limit now; 0 = none
 };
+
+// The budget for `config`: --rate as its ceiling, slow start up to --concurrency.
+std::shared_ptr<flow::RateLimiter> make_budget(const EngineConfig& config);
 
 struct EngineResult {
     std::optional<Error> abort;   // why the run stopped early (auth, tls, interrupted, a wait too long, io)
