@@ -818,6 +818,43 @@ TEST_CASE("app::run stops at SIGTERM during a long Retry-After, within --timeout
     check_complete_run(read_csv_report(report), emails, open.stats());
 }
 
+TEST_CASE("app::run exits at once on a second signal, requests still in flight, and --resume completes") {
+    TempDir dir;
+    SilentListener silent;  // connections wait in its backlog, never answered: every request hangs
+    Server open(dir);       // its CA stands in for the silent one's; it takes the --resume
+    const auto roster = dir.file("roster.csv");
+    const auto emails = write_roster(roster, 10);
+    const auto report = dir.file("roster.report.csv");
+    const std::map<std::string, std::string> env{{"AVARA_API_KEY", "right"}};
+    const std::string silent_url = "https://127.0.0.1:" + std::to_string(silent.port);
+    Run first{dir,
+              {"run", roster, "--report", report, "--base-url", silent_url, "--ca-file", open.ca_file,
+               "--concurrency", "4", "--rate", "0", "--timeout", "60"},
+              env};
+    auto child = first.start();
+    REQUIRE(avara::test::wait_until([&] { return first.err().find("inviting from") != std::string::npos; },
+                                    run_timeout));
+    std::this_thread::sleep_for(300ms);  // the first requests are now waiting on the silent server
+    child.send_signal(SIGTERM);
+    // A graceful stop would give those requests their --timeout of 60 s...
+    REQUIRE(avara::test::wait_until([&] { return first.err().find("stopping") != std::string::npos; },
+                                    run_timeout));
+    const auto signalled = std::chrono::steady_clock::now();
+    child.send_signal(SIGTERM);  // ...the second signal does not wait for them
+    const auto stopped = child.wait(30s);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+    INFO("stderr: ", first.err());
+    CHECK(stopped.describe() == "exit 3");
+    CHECK(took < 5.0);  // at once, far below the 60 s that a missed signal would take
+    CHECK(first.err().find("second signal") != std::string::npos);
+
+    Run again{dir, run_args(roster, report, open, {"--concurrency", "4", "--rate", "0", "--resume"}), env};
+    const auto resumed = again.wait();
+    INFO("resume stderr: ", again.err());
+    CHECK(resumed.describe() == "exit 0");
+    check_complete_run(read_csv_report(report), emails, open.stats());
+}
+
 TEST_CASE("app::run refuses a key that cannot travel in a header, before sending anything") {
     TempDir dir;
     SilentListener listener;
