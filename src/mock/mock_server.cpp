@@ -270,6 +270,78 @@ asio::awaitable<Reply> answer(Impl* impl, const Request* request, std::optional<
     co_return impl->service.finish(*request, std::move(pending), Service::Clock::now());
 }
 
+// What reading one request came to: the read's error (none for a whole request), and whether its
+// body is over the limit (then never read: the connection closes after the answer).
+struct RequestRead {
+    beast::error_code ec;
+    bool too_large = false;
+};
+
+// Reads one request: its header, then its body unless that is over the limit (after answering an
+// "Expect: 100-continue"). Marks the session busy once a header has come.
+asio::awaitable<RequestRead> read_request(Session& session, beast::flat_buffer& buffer,
+                                          http::request_parser<http::string_body>& parser) {
+    auto& tcp_layer = beast::get_lowest_layer(session.stream);
+    parser.header_limit(header_limit);
+    parser.body_limit(boost::none);  // checked below, after the headers that come first
+    tcp_layer.expires_after(idle_timeout);
+    auto [header_ec, header_bytes] =
+        co_await http::async_read_header(session.stream, buffer, parser, tuple_awaitable);
+    (void)header_bytes;
+    session.busy = true;
+    RequestRead out{header_ec, false};
+    if (out.ec)
+        co_return out;
+    // A body over the limit is never read: the order of checks puts auth and faults first, and the
+    // connection is closed after the answer since the rest of the body is still coming.
+    // (content_length() asserts a complete header, which a failed read does not have.)
+    if (const auto length = parser.content_length(); length && *length > max_body_bytes) {
+        out.too_large = true;
+        co_return out;
+    }
+    if (parser.is_done())
+        co_return out;
+    if (parser.get().version() == 11 && text::iequals(parser.get()[http::field::expect], "100-continue")) {
+        static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+        tcp_layer.expires_after(request_timeout);
+        auto [continue_ec, sent] = co_await asio::async_write(
+            session.stream, asio::buffer(continue_line.data(), continue_line.size()), tuple_awaitable);
+        (void)sent;
+        if (continue_ec) {
+            out.ec = continue_ec;  // not an HTTP error: the session ends without an answer
+            co_return out;
+        }
+    }
+    parser.body_limit(max_body_bytes);
+    tcp_layer.expires_after(request_timeout);
+    auto [body_ec, body_bytes] = co_await http::async_read(session.stream, buffer, parser, tuple_awaitable);
+    (void)body_bytes;
+    if (body_ec == http::error::body_limit) {
+        out.too_large = true;
+    } else {
+        out.ec = body_ec;
+    }
+    co_return out;
+}
+
+// A lingering close (RFC 9112, 9.6): the client may still be sending a body we refused or could not
+// parse, and closing on unread data would reset the connection and destroy the answer it has not read
+// yet. So: end our side, then drain what comes until the client closes too, or for a short while.
+asio::awaitable<void> lingering_close(Session& session, std::string& scratch) {
+    auto& tcp_layer = beast::get_lowest_layer(session.stream);
+    beast::error_code ignored;
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer.expires_after(close_timeout);
+    scratch.resize(16 * 1024);
+    for (;;) {
+        auto [drain_ec, drained] =
+            co_await tcp_layer.async_read_some(asio::buffer(scratch.data(), scratch.size()), tuple_awaitable);
+        (void)drained;
+        if (drain_ec)
+            co_return;
+    }
+}
+
 asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket) {
     Session session{Stream(beast::tcp_stream(std::move(socket)), impl->tls)};
     Registration registration(*impl, *worker, session);
@@ -289,58 +361,20 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
     while (!worker->stopping) {
         session.busy = false;
         http::request_parser<http::string_body> parser;
-        parser.header_limit(header_limit);
-        parser.body_limit(boost::none);  // checked below, after the headers that come first
-        tcp_layer.expires_after(idle_timeout);
-        auto [header_ec, header_bytes] =
-            co_await http::async_read_header(session.stream, buffer, parser, tuple_awaitable);
-        (void)header_bytes;
-        session.busy = true;
-        beast::error_code read_ec = header_ec;
-
-        // A body over the limit is never read: the order of checks puts auth and faults first, and
-        // the connection is closed after the answer since the rest of the body is still coming.
-        bool too_large = false;
-        // content_length() asserts a complete header, which a failed read does not have.
-        const auto length = read_ec ? boost::optional<std::uint64_t>{} : parser.content_length();
-        if (!read_ec && length && *length > max_body_bytes) {
-            too_large = true;
-        } else if (!read_ec && !parser.is_done()) {
-            if (parser.get().version() == 11 &&
-                text::iequals(parser.get()[http::field::expect], "100-continue")) {
-                static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-                tcp_layer.expires_after(request_timeout);
-                auto [continue_ec, sent] = co_await asio::async_write(
-                    session.stream, asio::buffer(continue_line.data(), continue_line.size()),
-                    tuple_awaitable);
-                (void)sent;
-                if (continue_ec)
-                    co_return;
-            }
-            parser.body_limit(max_body_bytes);
-            tcp_layer.expires_after(request_timeout);
-            auto [body_ec, body_bytes] =
-                co_await http::async_read(session.stream, buffer, parser, tuple_awaitable);
-            (void)body_bytes;
-            if (body_ec == http::error::body_limit) {
-                too_large = true;
-            } else {
-                read_ec = body_ec;
-            }
-        }
+        const RequestRead read = co_await read_request(session, buffer, parser);
 
         Reply reply;
         std::optional<InFlight> in_flight;
         bool close = true;
         bool head = false;
-        if (read_ec) {
+        if (read.ec) {
             // A client closing between requests or mid-request, a timeout or stop(): nobody to
             // answer. Anything else is a request that is not HTTP.
-            if (!is_http_error(read_ec) || read_ec == http::error::end_of_stream ||
-                read_ec == http::error::partial_message) {
+            if (!is_http_error(read.ec) || read.ec == http::error::end_of_stream ||
+                read.ec == http::error::partial_message) {
                 co_return;
             }
-            reply = impl->service.malformed_http(read_ec.message());
+            reply = impl->service.malformed_http(read.ec.message());
         } else {
             const auto& message = parser.get();
             Request request;
@@ -348,9 +382,9 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
             request.target = message.target();
             request.authorization = message[http::field::authorization];
             request.idempotency_key = message["Idempotency-Key"];
-            if (!too_large)
+            if (!read.too_large)
                 request.body = message.body();
-            request.body_too_large = too_large;
+            request.body_too_large = read.too_large;
             reply = co_await answer(impl, &request, &in_flight);
             if (reply.drop) {
                 // Closed without a word, the way a crashed backend or a cut network looks.
@@ -359,7 +393,7 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
                 tcp_layer.socket().close(ignored);
                 co_return;
             }
-            close = too_large || !message.keep_alive() || worker->stopping;
+            close = read.too_large || !message.keep_alive() || worker->stopping;
             head = message.method() == http::verb::head;
         }
         render_response(out, reply, close, parser.get().version(), head);
@@ -375,23 +409,8 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
             break;
         }
     }
-    if (graceful_close) {
-        // A lingering close (RFC 9112, 9.6): the client may still be sending a body we refused or
-        // could not parse, and closing on unread data would reset the connection and destroy the
-        // answer it has not read yet. So: end our side, then drain what comes until the client
-        // closes too, or for a short while.
-        beast::error_code ignored;
-        tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        tcp_layer.expires_after(close_timeout);
-        out.resize(16 * 1024);
-        for (;;) {
-            auto [drain_ec, drained] =
-                co_await tcp_layer.async_read_some(asio::buffer(out.data(), out.size()), tuple_awaitable);
-            (void)drained;
-            if (drain_ec)
-                break;
-        }
-    }
+    if (graceful_close)
+        co_await lingering_close(session, out);
 }
 
 asio::awaitable<void> accept_loop(Impl* impl) {
