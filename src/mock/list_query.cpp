@@ -74,7 +74,7 @@ void read_one_of(std::string_view key, std::string value, std::initializer_list<
     }
     std::string message = "must be one of";
     for (auto a : allowed)
-        message += std::string(" ") + std::string(a);
+        message.append(" ").append(a);
     errors.push_back({std::string(key), message});
 }
 

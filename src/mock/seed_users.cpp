@@ -98,7 +98,7 @@ class SeedReader {
         }
         std::string message = std::string(key) + ": must be one of";
         for (auto a : allowed)
-            message += " " + std::string(a);
+            message.append(" ").append(a);
         problem_ = message;
     }
     void read_created_at(std::int64_t now_unix) {

@@ -55,7 +55,7 @@ std::string Stats::to_json() const {
         if (!first)
             out.push_back(',');
         first = false;
-        out += "\"" + std::to_string(status) + "\":" + std::to_string(count);
+        out.append("\"").append(std::to_string(status)).append("\":").append(std::to_string(count));
     }
     out += "},\"emails\":{";
     first = true;

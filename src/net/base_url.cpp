@@ -40,7 +40,7 @@ bool BaseUrl::host_is_ip() const noexcept {
 std::string BaseUrl::host_header() const {
     std::string out = bracketed(host, host_is_ipv6());
     if (port != default_port())
-        out += ":" + std::to_string(port);
+        out.append(":").append(std::to_string(port));
     return out;
 }
 

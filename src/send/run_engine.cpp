@@ -490,9 +490,10 @@ void RunEngine::Impl::print_progress(bool final_line) {
     if (config.progress == ProgressMode::none)
         return;
     if (config.progress == ProgressMode::live) {
-        std::string out = "\r" + progress_line() + "\x1b[K";
-        if (final_line)
-            out += "\n";
+        // Appended, not "\r" + line: g++ 12 warns (-Wrestrict) about that operator+ when optimizing.
+        std::string out(1, '\r');
+        out += progress_line();
+        out += final_line ? "\x1b[K\n" : "\x1b[K";
         std::fwrite(out.data(), 1, out.size(), stderr);
         std::fflush(stderr);
     } else if (!final_line) {
