@@ -80,7 +80,9 @@ def summary_on_full_disk(ctx, server):
         harness.write_roster(roster, 400)
         report = ctx.path("roster2.report.csv")
         summary = disk.file("summary.json")
-        args = harness.run_args(ctx, roster, report, server, "--concurrency", "4", "--rate", "0",
+        # Paced (400 rows take 4 s) so that the disk fills while the run sends: unpaced, the run could
+        # finish before fill() and write its summary (seen once the sockets got a thread of their own).
+        args = harness.run_args(ctx, roster, report, server, "--concurrency", "4", "--rate", "100",
                                 "--summary", summary)
         proc = harness.start(args, ctx.path("err4.txt"))
         ctx.check(harness.wait_until(lambda: harness.complete_lines(report) > 20 or proc.poll() is not None, 60),
