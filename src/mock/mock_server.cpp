@@ -68,7 +68,7 @@ struct Worker {
 };
 
 Result<tcp::endpoint> parse_listen(const std::string& listen) {
-    const auto bad = [&listen](std::string why) {
+    const auto bad = [&listen](const std::string& why) {
         return make_error(ErrorKind::usage,
                           "--listen " + listen + ": " + why + " (expected HOST:PORT, like 127.0.0.1:8443)");
     };
@@ -169,7 +169,7 @@ bool is_http_error(const beast::error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_method).category();
 }
 
-void report_exception(std::exception_ptr e) {
+void report_exception(const std::exception_ptr& e) {
     if (!e)
         return;
     try {
@@ -332,7 +332,7 @@ asio::awaitable<void> lingering_close(Session& session, std::string& scratch) {
     beast::error_code ignored;
     tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
     tcp_layer.expires_after(close_timeout);
-    scratch.resize(16 * 1024);
+    scratch.resize(std::size_t{16} * 1024);
     for (;;) {
         auto [drain_ec, drained] =
             co_await tcp_layer.async_read_some(asio::buffer(scratch.data(), scratch.size()), tuple_awaitable);

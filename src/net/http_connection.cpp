@@ -41,8 +41,9 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint32_t header_limit = 64 * 1024;
 
 // What one write-then-read produced. `got_bytes` tells a stale keep-alive connection (nothing came
-// back) from a reply cut short (something did), which must not be resent blindly.
-struct Exchange {
+// back) from a reply cut short (something did), which must not be resent blindly. (Its move may throw,
+// as Beast's response's does; nothing relies on it not throwing.)
+struct Exchange {  // NOLINT(bugprone-exception-escape)
     error_code ec;
     bool wrote = false;
     bool got_bytes = false;
@@ -187,7 +188,7 @@ void HttpConnection::close() noexcept {
 
 namespace {
 
-TransportError make_transport_error(TransportErrorKind kind, const BaseUrl& base, std::string what) {
+TransportError make_transport_error(TransportErrorKind kind, const BaseUrl& base, const std::string& what) {
     return TransportError{kind, base.authority() + ": " + what};
 }
 

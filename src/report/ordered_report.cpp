@@ -54,7 +54,7 @@ OrderedReport::Slot& OrderedReport::slot_for(std::uint64_t row) {
         const std::size_t old_mask = ring_.size() - 1;
         const std::size_t new_mask = grown.size() - 1;
         for (std::uint64_t r = next_; r < next_ + ring_.size(); ++r)
-            grown[r & new_mask] = std::move(ring_[r & old_mask]);
+            grown[r & new_mask] = ring_[r & old_mask];
         ring_ = std::move(grown);
     }
     return ring_[row & (ring_.size() - 1)];

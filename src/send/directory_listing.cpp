@@ -48,7 +48,7 @@ class Lister {
                 }
             });
         }
-        asio::co_spawn(io_, list_all(), [this](std::exception_ptr e) {
+        asio::co_spawn(io_, list_all(), [this](const std::exception_ptr& e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);

@@ -33,8 +33,6 @@ namespace avara::send {
 namespace asio = boost::asio;
 using asio::awaitable;
 using flow::Step;
-using report::RowResult;
-using report::Status;
 using steady = std::chrono::steady_clock;
 using wall = std::chrono::system_clock;
 
@@ -362,7 +360,7 @@ struct RunEngine::Impl {
                    "; retry in " + std::to_string(delay.count()) + " ms");
         ++parked;
         asio::co_spawn(io, sleep_then_requeue(std::move(r), delay),
-                       [this](std::exception_ptr e) { on_done(e); });
+                       [this](const std::exception_ptr& e) { on_done(e); });
     }
 
     // Carries a row's actions out until it finishes or parks.
@@ -411,7 +409,7 @@ struct RunEngine::Impl {
     }
 
     // Every completion handler: an escaped exception is logged and stops the run (exit 3), never lost.
-    void on_done(std::exception_ptr error) {
+    void on_done(const std::exception_ptr& error) {
         if (!error)
             return;
         try {
@@ -427,7 +425,7 @@ struct RunEngine::Impl {
         }
     }
 
-    void on_worker_done(std::exception_ptr error) {
+    void on_worker_done(const std::exception_ptr& error) {
         on_done(error);
         if (--workers_running == 0) {
             boost::system::error_code ignored;
@@ -535,16 +533,16 @@ EngineResult RunEngine::Impl::run() {
     }
     workers_running = n;
     for (unsigned i = 0; i < n; ++i)
-        asio::co_spawn(io, worker(), [this](std::exception_ptr e) { on_worker_done(e); });
+        asio::co_spawn(io, worker(), [this](const std::exception_ptr& e) { on_worker_done(e); });
     if (config.progress != ProgressMode::none) {
         log::set_live_line(config.progress == ProgressMode::live);
-        asio::co_spawn(io, progress_loop(), [this](std::exception_ptr e) {
+        asio::co_spawn(io, progress_loop(), [](const std::exception_ptr& e) {
             if (e)
                 log::warning("the progress line stopped after an error; the run goes on");
         });
     }
     if (config.on_tick) {
-        asio::co_spawn(io, tick_loop(), [](std::exception_ptr e) {
+        asio::co_spawn(io, tick_loop(), [](const std::exception_ptr& e) {
             if (e)
                 log::warning("the periodic metrics stopped after an error; the run goes on");
         });

@@ -9,7 +9,7 @@ namespace avara::text {
 std::string format_duration(double seconds) {
     if (!std::isfinite(seconds) || seconds < 0)
         return "?";
-    const auto s = static_cast<long long>(seconds + 0.5);
+    const auto s = std::llround(seconds);
     char buf[32];
     if (s >= 3600) {
         std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s / 60) % 60);

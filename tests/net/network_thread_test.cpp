@@ -84,8 +84,9 @@ TEST_CASE("net::NetworkThread::stop() ends a send cut short while its connection
     std::atomic<bool> completed{false};
     {
         net::HttpConnection conn(network.executor(), tls, local_url(server.port()));
-        asio::co_spawn(network.executor(), conn.send(get("/v1/hangs"), 30s),
-                       [&completed](std::exception_ptr, net::TransportResult) { completed = true; });
+        asio::co_spawn(
+            network.executor(), conn.send(get("/v1/hangs"), 30s),
+            [&completed](const std::exception_ptr&, const net::TransportResult&) { completed = true; });
         // Waits until the request is on the server (no timing assertion: the bound only keeps a broken
         // server from hanging the test).
         for (int i = 0; i < 1000 && server.requests().empty(); ++i)

@@ -18,7 +18,7 @@ namespace avara::net {
 
 class HttpConnection {
   public:
-    static constexpr std::size_t default_body_limit = 1024 * 1024;
+    static constexpr std::size_t default_body_limit = std::size_t{1024} * 1024;
 
     // `tls` may be null only for an http base URL.
     HttpConnection(boost::asio::any_io_executor ex, std::shared_ptr<TlsClientContext> tls, BaseUrl base);
