@@ -168,17 +168,27 @@ void ClinicRoleTable::add(std::string_view display) {
     entries_.push_back({std::string(folded), f->hash, display});
 }
 
-void ClinicRoleTable::rebuild_slots() {
+namespace {
+// An open-addressing index over `items` (each with a `hash`), at most a quarter full: slot -> the
+// item's position, -1 = empty. Lookups probe linearly from hash & (size - 1).
+template <class Item>
+std::vector<std::int16_t> index_by_hash(const std::vector<Item>& items) {
     std::size_t size = 16;
-    while (size < entries_.size() * 4)
+    while (size < items.size() * 4)
         size *= 2;
-    slots_.assign(size, -1);
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-        std::size_t at = entries_[i].hash & (size - 1);
-        while (slots_[at] >= 0)
+    std::vector<std::int16_t> slots(size, -1);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        std::size_t at = items[i].hash & (size - 1);
+        while (slots[at] >= 0)
             at = (at + 1) & (size - 1);
-        slots_[at] = static_cast<std::int16_t>(i);
+        slots[at] = static_cast<std::int16_t>(i);
     }
+    return slots;
+}
+}  // namespace
+
+void ClinicRoleTable::rebuild_slots() {
+    slots_ = index_by_hash(entries_);
 }
 
 void ClinicRoleTable::add_spellings() {
@@ -191,16 +201,7 @@ void ClinicRoleTable::add_spellings() {
                 spellings_.push_back({spelling, spelling_hash(spelling), *display});
         }
     }
-    std::size_t size = 16;
-    while (size < spellings_.size() * 4)
-        size *= 2;
-    spelling_slots_.assign(size, -1);
-    for (std::size_t i = 0; i < spellings_.size(); ++i) {
-        std::size_t at = spellings_[i].hash & (size - 1);
-        while (spelling_slots_[at] >= 0)
-            at = (at + 1) & (size - 1);
-        spelling_slots_[at] = static_cast<std::int16_t>(i);
-    }
+    spelling_slots_ = index_by_hash(spellings_);
 }
 
 const ClinicRoleTable::Spelling* ClinicRoleTable::find_spelling(std::string_view text) const noexcept {
