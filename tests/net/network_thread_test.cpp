@@ -82,18 +82,22 @@ TEST_CASE("net::NetworkThread::stop() ends a send cut short while its connection
     auto tls = trusting_test_ca();
     net::NetworkThread network;
     std::atomic<bool> completed{false};
+    auto token = std::make_shared<int>(0);  // held by the send's completion handler while it lives
     {
         net::HttpConnection conn(network.executor(), tls, local_url(server.port()));
-        asio::co_spawn(
-            network.executor(), conn.send(get("/v1/hangs"), 30s),
-            [&completed](const std::exception_ptr&, const net::TransportResult&) { completed = true; });
+        asio::co_spawn(network.executor(), conn.send(get("/v1/hangs"), 30s),
+                       [&completed, token](const std::exception_ptr&, const net::TransportResult&) {
+                           completed = true;
+                       });
         // Waits until the request is on the server (no timing assertion: the bound only keeps a broken
         // server from hanging the test).
         for (int i = 0; i < 1000 && server.requests().empty(); ++i)
             std::this_thread::sleep_for(10ms);
         REQUIRE(server.requests().size() == 1);
-        network.stop();  // the send's frame goes here, before the connection it points at
-        network.stop();  // and again: idempotent
+        CHECK(token.use_count() == 2);  // the send is pending, its handler queued on the thread
+        network.stop();                 // the send's frame and handler go here...
+        CHECK(token.use_count() == 1);  // ...while the connection they point at still exists
+        network.stop();                 // and again: idempotent
     }
     CHECK_FALSE(completed.load());  // destroyed, never completed: nothing ran after the stop
 }
