@@ -356,8 +356,10 @@ struct RunEngine::Impl {
     // Waits for a retry holding no request slot: the worker moves on to the next row meanwhile.
     void park(RowPtr r, std::chrono::milliseconds delay) {
         ++result.retries;
-        log::debug("row " + std::to_string(r->life.result().row) + ": " + r->life.last_problem() +
-                   "; retry in " + std::to_string(delay.count()) + " ms");
+        if (log::level() == log::Level::verbose) {  // a retry of every sixth row on a noisy server
+            log::debug("row " + std::to_string(r->life.result().row) + ": " + r->life.last_problem() +
+                       "; retry in " + std::to_string(delay.count()) + " ms");
+        }
         ++parked;
         asio::co_spawn(io, sleep_then_requeue(std::move(r), delay),
                        [this](const std::exception_ptr& e) { on_done(e); });
