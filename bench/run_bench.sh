@@ -56,6 +56,12 @@ cleanup() {
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
+        # A SIGTERM that reaches a traced server while strace is stopping it can be lost (seen once:
+        # the script then waited for strace forever); what is still alive after 5 s is killed.
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "run_bench: server $pid ignored SIGTERM for 5 s; killing it" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
     done
     wait
     rm -rf "$tmp"

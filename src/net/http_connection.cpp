@@ -20,6 +20,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
+#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -235,6 +236,7 @@ TransportError exchange_error(const Exchange& ex, const BaseUrl& base, Clock::ti
 HttpResponse to_response(http::response<http::string_body>&& res) {
     HttpResponse out;
     out.status = res.result_int();
+    out.headers.reserve(static_cast<std::size_t>(std::distance(res.begin(), res.end())));
     for (const auto& field : res) {
         out.headers.push_back(Header{std::string(field.name_string()), std::string(field.value())});
     }

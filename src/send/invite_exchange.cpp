@@ -12,7 +12,19 @@
 namespace avara::send {
 
 std::string idempotency_key(std::string_view email) {
-    const std::string lowered = text::to_lower(email);
+    // Lowered into a stack buffer when it fits (an address is at most 254 bytes): no allocation but
+    // the key's own, once, for a call made for every invite.
+    char stack[256];
+    std::string heap;
+    std::string_view lowered;
+    if (email.size() <= sizeof stack) {
+        for (std::size_t i = 0; i < email.size(); ++i)
+            stack[i] = text::ascii_lower(email[i]);
+        lowered = std::string_view(stack, email.size());
+    } else {
+        heap = text::to_lower(email);
+        lowered = heap;
+    }
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up in its providers on every call
@@ -23,7 +35,10 @@ std::string idempotency_key(std::string_view email) {
         throw AppError(ErrorKind::internal, "SHA-256 is unavailable in this OpenSSL");
     }
     static constexpr char hex[] = "0123456789abcdef";
-    std::string key = "avara-onboard-";
+    static constexpr std::string_view prefix = "avara-onboard-";
+    std::string key;
+    key.reserve(prefix.size() + 2 * length);
+    key.append(prefix);
     for (unsigned int i = 0; i < length; ++i) {
         key.push_back(hex[digest[i] >> 4]);
         key.push_back(hex[digest[i] & 0xF]);
@@ -32,8 +47,16 @@ std::string idempotency_key(std::string_view email) {
 }
 
 namespace {
+// Room for every header a request of ours carries: the vector is allocated once, not grown.
+constexpr std::size_t max_request_headers = 5;
+
 void add_common_headers(net::HttpRequest& request, std::string_view api_key) {
-    request.headers.push_back({"Authorization", "Bearer " + std::string(api_key)});
+    request.headers.reserve(max_request_headers);
+    static constexpr std::string_view bearer = "Bearer ";
+    std::string authorization;
+    authorization.reserve(bearer.size() + api_key.size());
+    authorization.append(bearer).append(api_key);
+    request.headers.push_back({"Authorization", std::move(authorization)});
     request.headers.push_back({"Accept", "application/json"});
     request.headers.push_back({"User-Agent", std::string(user_agent)});
 }
@@ -96,13 +119,16 @@ net::HttpRequest access_request(AccessChange change, std::string_view user_id, s
 }
 
 namespace {
-// simdjson needs padding after the document; the reply body is copied once into a padded string.
+// One parser a thread, reused as simdjson advises: a parser of its own for each reply cost its index
+// buffers' allocation every time. It copies the body into its own padded buffer, which it keeps too.
+// `root` points into that parser's document, so a ParsedBody is used before the next is made, as
+// every caller here does (synchronously, on one thread).
 struct ParsedBody {
-    simdjson::dom::parser parser;
     simdjson::dom::element root;
     bool ok = false;
     explicit ParsedBody(std::string_view body) {
-        auto result = parser.parse(simdjson::padded_string(body));
+        thread_local simdjson::dom::parser parser;
+        auto result = parser.parse(body.data(), body.size(), true);
         ok = result.error() == simdjson::SUCCESS;
         if (ok)
             root = result.value_unsafe();

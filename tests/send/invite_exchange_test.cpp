@@ -29,6 +29,20 @@ TEST_CASE("send::idempotency_key is stable per email, case-insensitive, and diff
           "avara-onboard-" + std::string("5b26064bbe849dabc6e30cd26694c2cf44dc41a9171fbdae13c722e55f9ff041"));
 }
 
+TEST_CASE("send::idempotency_key lowers an address of any length the same way") {
+    // Up to 256 bytes the address is lowered on the stack, past that on the heap: both paths agree
+    // with hashing the lowered text, at the edge and past it.
+    for (const std::size_t size : {std::size_t{255}, std::size_t{256}, std::size_t{257}, std::size_t{4000}}) {
+        CAPTURE(size);
+        const std::string upper = std::string(size - 8, 'A') + "@B.ORG.X";
+        const std::string lower = std::string(size - 8, 'a') + "@b.org.x";
+        REQUIRE(upper.size() == size);
+        CHECK(idempotency_key(upper) == idempotency_key(lower));
+        CHECK(idempotency_key(upper) != idempotency_key(lower.substr(1)));
+    }
+    CHECK(idempotency_key(std::string(300, 'q')) != idempotency_key(std::string(256, 'q')));
+}
+
 TEST_CASE("send::invite_request carries the contract's headers and the body as given") {
     const auto r = invite_request(R"({"email":"a@b.org"})", "a@b.org", "sk_test");
     CHECK(r.method == "POST");
