@@ -96,8 +96,34 @@ class CsvReader final : public RecordSource {
     }
     void grow_spans();
     bool scan_record(CsvRecord& out);
+    // Where scan_record's state machine (for a record with quotes, or not wholly held) stood when it
+    // stopped: at the record's LF, at its limit, or at the end of input.
+    enum class ScanState : std::uint8_t {
+        cell_start,
+        unquoted,
+        quoted,
+        after_quote,
+        after_quote_cr,
+        garbage
+    };
+    struct ScanStopped {
+        std::uint64_t rec_line;
+        ScanState st;
+        std::size_t pos;       // offset from head_ where the scan stopped
+        std::size_t first_lf;  // of the record's first line break (inside quotes); npos if none
+        std::uint64_t lfs;     // line breaks inside the record
+    };
+    struct EofCell {  // the cell the end of input cut short
+        std::size_t cell_begin;
+        bool unescape;
+        std::uint64_t quote_lfs;    // line breaks before its opening quote
+        std::size_t garbage_field;  // 1-based field with junk after its closing quote; 0 = none
+    };
+    bool end_at_lf(CsvRecord& out, const ScanStopped& s, std::size_t garbage_field);
+    bool give_up_over_limit(CsvRecord& out, const ScanStopped& s);
+    bool end_at_eof(CsvRecord& out, const ScanStopped& s, const EofCell& c);
     bool scan_simple(std::size_t scan_cap, std::size_t& lf_at);
-    bool emit_simple(CsvRecord& out, const char* base, std::size_t content, std::uint64_t line);
+    bool emit_simple(CsvRecord& out, std::size_t lf_at);
     bool emit_at(CsvRecord& out, char* base, std::size_t content, std::uint64_t line,
                  std::size_t garbage_field);
     bool discard_rest_of_line();
