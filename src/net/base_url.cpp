@@ -17,6 +17,17 @@ bool is_host_name_char(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
 }
 
+// A dotted quad's shape: only digits and dots.
+bool digits_and_dots(std::string_view host) noexcept {
+    if (host.empty())
+        return false;
+    for (char c : host) {
+        if (!((c >= '0' && c <= '9') || c == '.'))
+            return false;
+    }
+    return true;
+}
+
 std::string bracketed(const std::string& host, bool ipv6) {
     return ipv6 ? "[" + host + "]" : host;
 }
@@ -26,15 +37,9 @@ std::string bracketed(const std::string& host, bool ipv6) {
 bool BaseUrl::host_is_ip() const noexcept {
     if (host_is_ipv6())
         return true;
-    // A dotted quad: only digits and dots. Host names never end in a digit-only label per RFC 1123 rules
-    // in practice, and parse_base_url only lets Boost.URL's ipv4 type through as all-numeric.
-    if (host.empty())
-        return false;
-    for (char c : host) {
-        if (!((c >= '0' && c <= '9') || c == '.'))
-            return false;
-    }
-    return true;
+    // Host names never end in a digit-only label per RFC 1123 rules in practice, and parse_base_url
+    // only lets Boost.URL's ipv4 type through as all-numeric.
+    return digits_and_dots(host);
 }
 
 std::string BaseUrl::host_header() const {
@@ -51,6 +56,54 @@ std::string BaseUrl::authority() const {
 std::string BaseUrl::to_string() const {
     return scheme + "://" + host_header() + path_prefix;
 }
+
+namespace {
+
+// The host as the URL gives it: an address as written, a name lowered and checked.
+Result<std::string> host_of(const boost::urls::url_view& url, std::string_view input) {
+    std::string host;
+    switch (url.host_type()) {
+        case boost::urls::host_type::ipv4:
+        case boost::urls::host_type::ipv6:
+            host = url.host_address();
+            break;
+        case boost::urls::host_type::name:
+            host = text::to_lower(url.host_name());
+            break;
+        default:
+            break;
+    }
+    if (host.empty())
+        return config_error("the base URL '" + std::string(input) + "' has no host");
+    if (url.host_type() != boost::urls::host_type::name)
+        return host;
+    for (char c : host) {
+        if (!is_host_name_char(c))
+            return config_error("the base URL '" + std::string(input) + "' has an invalid host name");
+    }
+    if (digits_and_dots(host)) {
+        // Boost.URL calls "1.2.3" a name; DNS would not resolve it and an IP check would misfire.
+        return config_error("the base URL '" + std::string(input) + "' has an invalid host");
+    }
+    return host;
+}
+
+// The port the URL names, or `fallback` (the scheme's) when it names none.
+Result<std::uint16_t> port_of(const boost::urls::url_view& url, std::string_view input,
+                              std::uint16_t fallback) {
+    if (!url.has_port() || url.port().empty())
+        return fallback;
+    const std::string_view p = url.port();
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+    if (ec != std::errc{} || end != p.data() + p.size() || value == 0 || value > 65535) {
+        return config_error("the base URL '" + std::string(input) + "' has an invalid port '" +
+                            std::string(p) + "'");
+    }
+    return static_cast<std::uint16_t>(value);
+}
+
+}  // namespace
 
 Result<BaseUrl> parse_base_url(std::string_view text, bool allow_insecure_http) {
     const std::string_view input = text::trim(text);
@@ -84,43 +137,14 @@ Result<BaseUrl> parse_base_url(std::string_view text, bool allow_insecure_http) 
         return config_error("the base URL '" + std::string(input) +
                             "' must not contain a query (?...) or fragment (#...)");
     }
-
-    switch (url.host_type()) {
-        case boost::urls::host_type::ipv4:
-        case boost::urls::host_type::ipv6:
-            out.host = url.host_address();
-            break;
-        case boost::urls::host_type::name:
-            out.host = text::to_lower(url.host_name());
-            break;
-        default:
-            break;
-    }
-    if (out.host.empty())
-        return config_error("the base URL '" + std::string(input) + "' has no host");
-    if (url.host_type() == boost::urls::host_type::name) {
-        for (char c : out.host) {
-            if (!is_host_name_char(c)) {
-                return config_error("the base URL '" + std::string(input) + "' has an invalid host name");
-            }
-        }
-        if (out.host_is_ip()) {
-            // Boost.URL calls "1.2.3" a name; DNS would not resolve it and an IP check would misfire.
-            return config_error("the base URL '" + std::string(input) + "' has an invalid host");
-        }
-    }
-
-    out.port = out.default_port();
-    if (url.has_port() && !url.port().empty()) {
-        const std::string_view p = url.port();
-        unsigned value = 0;
-        const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-        if (ec != std::errc{} || end != p.data() + p.size() || value == 0 || value > 65535) {
-            return config_error("the base URL '" + std::string(input) + "' has an invalid port '" +
-                                std::string(p) + "'");
-        }
-        out.port = static_cast<std::uint16_t>(value);
-    }
+    auto host = host_of(url, input);
+    if (!host)
+        return host.error();
+    out.host = std::move(*host);
+    auto port = port_of(url, input, out.default_port());
+    if (!port)
+        return port.error();
+    out.port = *port;
 
     std::string_view path = url.encoded_path();
     while (!path.empty() && path.back() == '/')
