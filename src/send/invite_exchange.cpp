@@ -37,7 +37,7 @@ std::string idempotency_key(std::string_view email) {
     static constexpr char hex[] = "0123456789abcdef";
     static constexpr std::string_view prefix = "avara-onboard-";
     std::string key;
-    key.reserve(prefix.size() + 2 * length);
+    key.reserve(prefix.size() + 2 * std::size_t{length});
     key.append(prefix);
     for (unsigned int i = 0; i < length; ++i) {
         key.push_back(hex[digest[i] >> 4]);

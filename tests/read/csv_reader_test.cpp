@@ -66,7 +66,7 @@ std::string drain(CsvReader& reader) {
 // possible place, and checks that the result does not depend on where the reads fall.
 std::string parse(const std::string& data, std::size_t max = read::default_max_record_bytes) {
     auto reader = CsvReader::from_string(data, max);
-    const std::string whole = drain(*reader);
+    std::string whole = drain(*reader);
     CHECK(reader->bytes_consumed() == data.size());
     for (std::size_t chunk : {1, 2, 3, 5, 7, 16}) {
         auto small = CsvReader::from_string(data, max, chunk);
@@ -90,7 +90,7 @@ class TempDir {
         std::filesystem::remove_all(path_, ec);
     }
     std::string file(const std::string& name, const std::string& content) const {
-        const auto p = (path_ / name).string();
+        auto p = (path_ / name).string();
         std::ofstream(p, std::ios::binary) << content;
         return p;
     }
@@ -437,7 +437,7 @@ TEST_CASE("read::CsvReader reads a real file larger than its buffer") {
 
 TEST_CASE("read::CsvReader grows its buffer only for a long record") {
     TempDir dir;
-    const std::string big(300 * 1024, 'q');
+    const std::string big(std::size_t{300} * 1024, 'q');
     const auto path = dir.file("big.csv", "a\n\"" + big + "\nz\",b\nc\n");
     auto reader = CsvReader::open(path);
     REQUIRE(reader.has_value());
