@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -47,27 +48,47 @@ void write_holder(int fd) {
 
 }  // namespace
 
+namespace {
+
+// Whether `path` still names the file open as `fd`: a holder removes the lock file as it lets go, so
+// a file opened just before that is locked by nobody else and must not count.
+bool still_named(int fd, const std::string& path) {
+    struct stat held {};
+    struct stat named {};
+    return ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+           held.st_ino == named.st_ino;
+}
+
+}  // namespace
+
 Result<FileLock> FileLock::acquire(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return make_error(ErrorKind::input, "cannot create lock file " + path + ": " + std::strerror(errno));
-    int rc = 0;
-    do {
-        rc = ::flock(fd, LOCK_EX | LOCK_NB);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) {
-        const int err = errno;
-        if (err == EWOULDBLOCK) {
-            std::string holder = read_holder(fd);
+    for (;;) {
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return make_error(ErrorKind::input,
+                              "cannot create lock file " + path + ": " + std::strerror(errno));
+        int rc = 0;
+        do {
+            rc = ::flock(fd, LOCK_EX | LOCK_NB);
+        } while (rc != 0 && errno == EINTR);
+        if (rc != 0) {
+            const int err = errno;
+            if (err == EWOULDBLOCK) {
+                std::string holder = read_holder(fd);
+                ::close(fd);
+                return make_error(ErrorKind::usage,
+                                  "held by another process (" + holder + "; lock file " + path + ")");
+            }
             ::close(fd);
-            return make_error(ErrorKind::usage,
-                              "held by another process (" + holder + "; lock file " + path + ")");
+            return make_error(ErrorKind::input, "cannot lock " + path + ": " + std::strerror(err));
         }
-        ::close(fd);
-        return make_error(ErrorKind::input, "cannot lock " + path + ": " + std::strerror(err));
+        if (!still_named(fd, path)) {
+            ::close(fd);  // its holder removed it as it let go: lock the file the path names now
+            continue;
+        }
+        write_holder(fd);
+        return FileLock(fd, path);
     }
-    write_holder(fd);
-    return FileLock(fd, path);
 }
 
 FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
@@ -88,10 +109,15 @@ FileLock::~FileLock() {
     release();
 }
 
+// The file goes while still locked, so a run that opened it meanwhile sees, once it has the lock, that
+// the path no longer names it (acquire checks), and no lock file is left behind. After a crash the
+// file stays, unlocked, and the next run takes it over.
 void FileLock::release() noexcept {
     if (fd_ < 0)
         return;
-    ::close(fd_);  // closing the last descriptor releases the flock
+    if (still_named(fd_, path_))
+        (void)::unlink(path_.c_str());  // best effort: a file left behind is harmless
+    ::close(fd_);                       // closing the last descriptor releases the flock
     fd_ = -1;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // One run at a time per report (run, sync, validate): an exclusive FileLock on `REPORT.lock` beside
 // the report, taken before any report file is touched or any request sent, held until the report is
-// final (keep the FileLock alive that long). A second run on the same report is refused at once.
+// final (keep the FileLock alive that long), and removed as it is released. A second run on the same
+// report is refused at once.
 #include <string>
 
 #include "avara_onboard/util/error.hpp"

@@ -15,9 +15,10 @@ namespace avara {
 
 class FileLock {
   public:
-    // Creates `path` (0600) if needed and locks it. Held by another process: ErrorKind::usage (exit 2),
-    // the message naming the holder ("pid 1234, started 2026-12-01 09:30:00 UTC"). Cannot be created or
-    // locked: ErrorKind::input.
+    // Creates `path` (0600) if needed and locks it; release() (or the destructor) removes it again, so
+    // only a crashed holder leaves one behind, which the next acquire() takes over. Held by another
+    // process: ErrorKind::usage (exit 2), the message naming the holder ("pid 1234, started
+    // 2026-12-01 09:30:00 UTC"). Cannot be created or locked: ErrorKind::input.
     static Result<FileLock> acquire(const std::string& path);
 
     FileLock() = default;  // holds nothing
