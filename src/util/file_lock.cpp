@@ -46,10 +46,6 @@ void write_holder(int fd) {
         (void)::pwrite(fd, holder.data(), holder.size(), 0);
 }
 
-}  // namespace
-
-namespace {
-
 // Whether `path` still names the file open as `fd`: a holder removes the lock file as it lets go, so
 // a file opened just before that is locked by nobody else and must not count.
 bool still_named(int fd, const std::string& path) {
