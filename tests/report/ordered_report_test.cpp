@@ -88,16 +88,24 @@ std::unique_ptr<OrderedReport> open_report(const std::string& path, Format forma
     return std::move(*created);
 }
 
+// A CSV report in a fresh folder, with its journal's path.
+struct OpenReport {
+    TempDir dir;
+    std::string path = dir.file("r.csv");
+    std::string journal = path + ".pending";
+    std::unique_ptr<OrderedReport> opened = open_report(path);
+    OrderedReport& report = *opened;
+};
+
 }  // namespace
 
 TEST_SUITE_BEGIN("report");
 
 TEST_CASE("report::OrderedReport writes in-order results at once and early ones to the journal") {
-    TempDir dir;
-    const auto path = dir.file("r.csv");
-    const auto journal = path + ".pending";
-    auto opened = open_report(path);
-    auto& report = *opened;
+    OpenReport open;
+    const std::string& path = open.path;
+    const std::string& journal = open.journal;
+    OrderedReport& report = open.report;
     CHECK(report.next_in_order() == 1);
     CHECK(read_file(path) == report_of({}, Format::csv));
     CHECK(std::filesystem::exists(journal));
@@ -356,7 +364,7 @@ TEST_CASE("report::OrderedReport on a full disk: the failing write throws, what 
     SUBCASE("jsonl") {
         format = Format::jsonl;
     }
-    SmallFs fs(64 * 1024);
+    SmallFs fs(std::size_t{64} * 1024);
     SKIP_UNLESS_MOUNTED(fs);
     const auto path = fs.file("r.out");
     auto created = OrderedReport::create(path, format);
@@ -385,7 +393,7 @@ TEST_CASE("report::OrderedReport on a full disk: the failing write throws, what 
     CHECK_THROWS_AS(report.finish(), AppError);
     REQUIRE(std::filesystem::exists(path + ".pending"));  // kept: it may hold the only copy
 
-    REQUIRE(fs.grow(4 * 1024 * 1024));
+    REQUIRE(fs.grow(std::size_t{4} * 1024 * 1024));
     auto store = ResumeStore::open(path);
     REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
     std::size_t found = 0;
@@ -407,9 +415,8 @@ TEST_CASE("report::OrderedReport on a full disk: the failing write throws, what 
 }
 
 TEST_CASE("report::OrderedReport span() counts the rows from the front to the highest one finished") {
-    TempDir dir;
-    auto opened = open_report(dir.file("r.csv"));
-    auto& report = *opened;
+    OpenReport open;
+    auto& report = open.report;
     CHECK(report.span() == 0);
     report.complete(result_for(3));
     report.skip(10);  // a skipped row reaches as far as a finished one
@@ -424,11 +431,10 @@ TEST_CASE("report::OrderedReport span() counts the rows from the front to the hi
 }
 
 TEST_CASE("report::OrderedReport reads a held row back from the journal, and says so when it cannot") {
-    TempDir dir;
-    const auto path = dir.file("r.csv");
-    const auto journal = path + ".pending";
-    auto opened = open_report(path);
-    auto& report = *opened;
+    OpenReport open;
+    const std::string& path = open.path;
+    const std::string& journal = open.journal;
+    OrderedReport& report = open.report;
     report.complete(result_for(2));
     report.complete(result_for(3));
     REQUIRE(read_file(journal) == line_of(2, Format::csv) + line_of(3, Format::csv));
