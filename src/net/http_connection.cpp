@@ -15,12 +15,11 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
-#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -42,13 +41,46 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint32_t header_limit = 64 * 1024;
 
 // What one write-then-read produced. `got_bytes` tells a stale keep-alive connection (nothing came
-// back) from a reply cut short (something did), which must not be resent blindly. (Its move may throw,
-// as Beast's response's does; nothing relies on it not throwing.)
-struct Exchange {  // NOLINT(bugprone-exception-escape)
+// back) from a reply cut short (something did), which must not be resent blindly.
+struct Exchange {
     error_code ec;
     bool wrote = false;
     bool got_bytes = false;
-    std::optional<http::response<http::string_body>> response;
+    bool keep_alive = false;
+    std::optional<HttpResponse> response;
+};
+
+// Beast's parser, filling an HttpResponse as it goes: the fields go straight into it, where
+// response_parser<string_body> would first build Beast's own field list (a node allocated a field) and
+// the reply would then be copied out of that.
+class ReplyParser final : public http::basic_parser<false> {
+  public:
+    HttpResponse reply;
+
+  private:
+    void on_request_impl(http::verb, beast::string_view, beast::string_view, int, error_code&) override {}
+    void on_response_impl(int code, beast::string_view, int, error_code&) override {
+        reply.status = static_cast<unsigned>(code);
+    }
+    void on_field_impl(http::field, beast::string_view name, beast::string_view value, error_code&) override {
+        reply.headers.push_back(Header{std::string(name), std::string(value)});
+    }
+    void on_header_impl(error_code&) override {}
+    // The length was checked against body_limit() before this is called.
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+        if (length)
+            reply.body.reserve(static_cast<std::size_t>(*length));
+    }
+    std::size_t on_body_impl(beast::string_view body, error_code&) override {
+        reply.body.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+        reply.body.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_finish_impl(error_code&) override {}
 };
 
 // The symptoms of writing to a keep-alive connection that the server already closed while it sat idle.
@@ -83,30 +115,106 @@ std::string millis(std::chrono::milliseconds ms) {
     return std::to_string(ms.count()) + " ms";
 }
 
+// Bounds the waits of one exchange by its send's deadline: when the deadline passes while the exchange
+// is on, it cancels the socket's operations, and the exchange ends as a timeout. It is armed for an
+// exchange only, so an idle connection keeps no io_context running. Its handler holds the state, not
+// the watchdog: a deadline that passes just as the exchange ends queues a handler that may run after
+// the connection is gone.
+class Watchdog {
+  public:
+    explicit Watchdog(const asio::any_io_executor& ex) : timer_(ex) {}
+    ~Watchdog() { state_->socket = nullptr; }
+    Watchdog(const Watchdog&) = delete;
+    Watchdog& operator=(const Watchdog&) = delete;
+
+    void guard(tcp::socket& socket, Clock::time_point deadline) {
+        state_->socket = &socket;
+        timer_.expires_at(deadline);
+        timer_.async_wait([state = state_](const error_code& ec) {
+            if (!ec && state->socket != nullptr) {
+                error_code ignored;
+                state->socket->cancel(ignored);
+            }
+        });
+    }
+    void release() {
+        state_->socket = nullptr;
+        timer_.cancel();
+    }
+
+  private:
+    struct State {
+        tcp::socket* socket = nullptr;  // the socket of the exchange on, if one is
+    };
+    std::shared_ptr<State> state_ = std::make_shared<State>();
+    asio::steady_timer timer_;
+};
+
+// All of the API's requests are far smaller than a socket's send buffer, which the reply to the
+// previous request has emptied, so they go out in one synchronous write on the non-blocking socket. A
+// larger one, which could fill the buffer, takes the asynchronous path.
+constexpr std::size_t sync_write_limit = std::size_t{16} * 1024;
+
+// Writes the request. `wrote` says whether some of it may have left: a synchronous write that would
+// have blocked halfway has sent part of a TLS record, so the connection is unusable and the request
+// must count as sent.
 template <class Stream>
-asio::awaitable<Exchange> write_and_read(Stream& stream, beast::tcp_stream& lowest,
-                                         beast::flat_buffer& buffer, const std::string& wire, bool head,
-                                         Clock::time_point deadline, std::size_t body_limit) {
+asio::awaitable<Exchange> write_request(Stream& stream, beast::tcp_stream& lowest, const std::string& wire,
+                                        Clock::time_point deadline) {
     Exchange out;
-    lowest.expires_at(deadline);
-    auto written = co_await asio::async_write(stream, asio::buffer(wire), tuple_awaitable);
-    if (std::get<0>(written)) {
-        out.ec = std::get<0>(written);
+    if (wire.size() <= sync_write_limit) {
+        error_code ec;
+        asio::write(stream, asio::buffer(wire), ec);
+        out.ec = ec;
+        out.wrote = !ec || ec == asio::error::would_block;
         co_return out;
     }
-    out.wrote = true;
+    lowest.expires_at(deadline);
+    auto written = co_await asio::async_write(stream, asio::buffer(wire), tuple_awaitable);
+    out.ec = std::get<0>(written);
+    out.wrote = !out.ec;
+    co_return out;
+}
 
-    http::response_parser<http::string_body> parser;
+// One request and its reply, reactor-style: the reply is read and parsed with synchronous calls on the
+// non-blocking socket for as long as bytes are there, and the coroutine suspends only to wait until the
+// socket is readable. Beast's composed asynchronous read goes through five layers of operations, with a
+// completion posted through the scheduler and a timer re-armed at each. By callgrind against nginx
+// (README, "How fast"), this cut the network thread's instructions a request by 12% (51,100 to 45,100)
+// and, with ReplyParser and the request bytes made on the engine's thread, by a third (to 34,000).
+template <class Stream>
+asio::awaitable<Exchange> write_and_read(Stream& stream, beast::tcp_stream& lowest, Watchdog& watchdog,
+                                         beast::flat_buffer& buffer, const std::string& wire, bool head,
+                                         Clock::time_point deadline, std::size_t body_limit) {
+    Exchange out = co_await write_request(stream, lowest, wire, deadline);
+    if (out.ec)
+        co_return out;
+
+    ReplyParser parser;
+    parser.reply.headers.reserve(12);
     parser.header_limit(header_limit);
     parser.body_limit(static_cast<std::uint64_t>(body_limit));
     // A reply to HEAD announces a body it does not send; waiting for it would stall until the deadline.
     parser.skip(head);
-    lowest.expires_at(deadline);
-    auto read = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
-    out.ec = std::get<0>(read);
+    watchdog.guard(lowest.socket(), deadline);
+    while (!parser.is_done()) {
+        error_code ec;
+        http::read_some(stream, buffer, parser, ec);
+        if (ec == asio::error::would_block) {
+            auto waited = co_await lowest.socket().async_wait(tcp::socket::wait_read, tuple_awaitable);
+            ec = std::get<0>(waited);
+        }
+        if (ec) {
+            out.ec = ec;
+            break;
+        }
+    }
+    watchdog.release();
     out.got_bytes = parser.got_some() || buffer.size() > 0;
-    if (!out.ec)
-        out.response.emplace(parser.release());
+    if (!out.ec) {
+        out.keep_alive = parser.keep_alive();
+        out.response.emplace(std::move(parser.reply));
+    }
     co_return out;
 }
 
@@ -124,10 +232,12 @@ struct ResolveState {
 }  // namespace
 
 struct HttpConnection::Impl {
+    explicit Impl(const asio::any_io_executor& ex) : watchdog(ex) {}
+
     std::optional<beast::tcp_stream> plain;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
     beast::flat_buffer buffer;
-    std::string wire;  // the request being sent, its capacity reused
+    Watchdog watchdog;
     bool open = false;
 
     beast::tcp_stream* lowest() noexcept {
@@ -161,7 +271,7 @@ HttpConnection::HttpConnection(asio::any_io_executor ex, std::shared_ptr<TlsClie
       tls_(std::move(tls)),
       base_(std::move(base)),
       host_header_(base_.host_header()),
-      impl_(std::make_unique<Impl>()) {
+      impl_(std::make_unique<Impl>(ex_)) {
     if (base_.is_tls() && !tls_)
         throw AppError(ErrorKind::internal, "an https connection needs a TLS context");
 }
@@ -233,17 +343,6 @@ TransportError exchange_error(const Exchange& ex, const BaseUrl& base, Clock::ti
                                 std::string("connection lost while ") + stage + ": " + ec.message());
 }
 
-HttpResponse to_response(http::response<http::string_body>&& res) {
-    HttpResponse out;
-    out.status = res.result_int();
-    out.headers.reserve(static_cast<std::size_t>(std::distance(res.begin(), res.end())));
-    for (const auto& field : res) {
-        out.headers.push_back(Header{std::string(field.name_string()), std::string(field.value())});
-    }
-    out.body = std::move(res.body());
-    return out;
-}
-
 bool is_framing_header(std::string_view name) {
     return text::iequals(name, "host") || text::iequals(name, "content-length") ||
            text::iequals(name, "transfer-encoding");
@@ -266,7 +365,12 @@ std::optional<TransportError> serialize_request(const HttpRequest& request, cons
         return make_transport_error(TransportErrorKind::protocol, base,
                                     "internal error: invalid request line");
     }
+    std::size_t size = request.method.size() + base.path_prefix.size() + request.target.size() +
+                       host_header.size() + request.body.size() + 64;
+    for (const Header& h : request.headers)
+        size += h.name.size() + h.value.size() + 4;
     out.clear();
+    out.reserve(size);
     out.append(request.method).append(" ").append(base.path_prefix).append(request.target);
     out.append(" HTTP/1.1\r\n");
     for (const Header& h : request.headers) {
@@ -290,6 +394,14 @@ std::optional<TransportError> serialize_request(const HttpRequest& request, cons
 
 }  // namespace
 
+PreparedResult HttpConnection::prepare(const HttpRequest& request) const {
+    PreparedRequest out;
+    out.head = request.method == "HEAD";
+    if (std::optional<TransportError> bad = serialize_request(request, base_, host_header_, out.wire))
+        return std::move(*bad);
+    return out;
+}
+
 // g++ 12 flags Asio's coroutine frame delete as mismatched with its new in this function: a false
 // positive of -Wmismatched-new-delete on coroutine frames (the sanitizer build silences it for all
 // files); the frame is allocated and freed by Asio's own operators on both sides.
@@ -298,6 +410,15 @@ std::optional<TransportError> serialize_request(const HttpRequest& request, cons
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 asio::awaitable<TransportResult> HttpConnection::send(HttpRequest request,
+                                                      std::chrono::milliseconds timeout) {
+    PreparedResult prepared = prepare(request);
+    if (!prepared)
+        co_return prepared.error();
+    TransportResult reply = co_await send(std::move(*prepared), timeout);
+    co_return reply;
+}
+
+asio::awaitable<TransportResult> HttpConnection::send(PreparedRequest request,
                                                       std::chrono::milliseconds timeout) {
     if (busy_) {
         co_return make_transport_error(TransportErrorKind::protocol, base_,
@@ -308,9 +429,6 @@ asio::awaitable<TransportResult> HttpConnection::send(HttpRequest request,
 
     std::optional<TransportResult> outcome;
     try {
-        const bool head = request.method == "HEAD";
-        if (std::optional<TransportError> bad = serialize_request(request, base_, host_header_, impl_->wire))
-            outcome.emplace(std::move(*bad));
         for (int attempt = 0; !outcome; ++attempt) {
             bool reused = impl_->open;
             if (reused && !idle_connection_usable(*impl_->lowest(), impl_->buffer)) {
@@ -327,16 +445,16 @@ asio::awaitable<TransportResult> HttpConnection::send(HttpRequest request,
             }
             Exchange ex;
             if (impl_->tls) {
-                ex = co_await write_and_read(*impl_->tls, *impl_->lowest(), impl_->buffer, impl_->wire, head,
-                                             deadline, body_limit_);
+                ex = co_await write_and_read(*impl_->tls, *impl_->lowest(), impl_->watchdog, impl_->buffer,
+                                             request.wire, request.head, deadline, body_limit_);
             } else {
-                ex = co_await write_and_read(*impl_->plain, *impl_->lowest(), impl_->buffer, impl_->wire,
-                                             head, deadline, body_limit_);
+                ex = co_await write_and_read(*impl_->plain, *impl_->lowest(), impl_->watchdog, impl_->buffer,
+                                             request.wire, request.head, deadline, body_limit_);
             }
             if (!ex.ec && ex.response) {
-                if (!ex.response->keep_alive())
+                if (!ex.keep_alive)
                     close();
-                outcome.emplace(to_response(std::move(*ex.response)));
+                outcome.emplace(std::move(*ex.response));
                 break;
             }
             close();
@@ -429,6 +547,8 @@ asio::awaitable<std::optional<TransportError>> HttpConnection::open(Clock::time_
     ++connections_opened_;
     error_code ignored;
     lowest.socket().set_option(tcp::no_delay(true), ignored);
+    // write_and_read()'s synchronous reads and writes must return would_block, never block the thread.
+    lowest.socket().non_blocking(true, ignored);
 
     if (impl_->tls) {
         SSL* native = impl_->tls->native_handle();

@@ -285,10 +285,16 @@ struct RunEngine::Impl {
     // One request of the row on this worker's connection, and what the row makes of its outcome.
     awaitable<flow::RowAction> exchange(net::HttpConnection& conn, Row& r) {
         const flow::Request kind = r.life.request();
-        net::HttpRequest request = make_request(r);
-        // The send runs on the network thread; the reply comes back to this one.
-        net::TransportResult reply = co_await asio::co_spawn(
-            conn.executor(), conn.send(std::move(request), config.timeout), asio::use_awaitable);
+        // The request's bytes are made here; the send runs on the network thread, and the reply comes
+        // back to this one.
+        net::PreparedResult prepared = conn.prepare(make_request(r));
+        net::TransportResult reply = net::TransportError{};
+        if (prepared) {
+            reply = co_await asio::co_spawn(conn.executor(), conn.send(std::move(*prepared), config.timeout),
+                                            asio::use_awaitable);
+        } else {
+            reply = prepared.error();  // a request that cannot go on the wire
+        }
         flow::RequestOutcome outcome;
         if (!reply) {
             const auto& e = reply.error();

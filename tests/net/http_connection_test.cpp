@@ -391,6 +391,57 @@ TEST_CASE("net::HttpConnection times out when the server never answers") {
     CHECK(conn.connections_opened() == 2);
 }
 
+TEST_CASE("net::HttpConnection reads a reply that arrives in pieces, chunked or not") {
+    // Each piece is a TLS record of its own, 30 ms after the last: the reply is read as far as it has
+    // come, then the connection waits for the socket, as many times as it takes.
+    ScriptedTlsServer server;
+    server.push(ScriptStep::raw({"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
+                                 "Transfer-Encoding: chunked\r\nX-Request-Id: req-7\r\n\r\n",
+                                 "5\r\nhello\r\n", "6\r\n world\r\n", "0\r\n\r\n"},
+                                30ms));
+    server.push(
+        ScriptStep::raw({"HTTP/1.1 201 Created\r\nContent-Length: 11\r\n\r\nhel", "lo ", "again"}, 30ms));
+    asio::io_context ioc;
+    net::HttpConnection conn(ioc.get_executor(), trusting_test_ca(), local_url(server.port()));
+
+    auto chunked = test::run_sync(ioc, conn.send(get("/v1/x"), 10s));
+    REQUIRE_MESSAGE(chunked.has_value(), describe(chunked));
+    CHECK(chunked->status == 200);
+    CHECK(chunked->body == "hello world");
+    CHECK(chunked->header("x-request-id") == std::optional<std::string_view>("req-7"));
+    CHECK(chunked->header("content-type") == std::optional<std::string_view>("application/json"));
+
+    auto sized = test::run_sync(ioc, conn.send(get("/v1/y"), 10s));
+    REQUIRE_MESSAGE(sized.has_value(), describe(sized));
+    CHECK(sized->status == 201);
+    CHECK(sized->body == "hello again");
+    CHECK(conn.connections_opened() == 1);  // both replies complete: the connection stays usable
+    CHECK(server.requests().size() == 2);
+}
+
+TEST_CASE("net::HttpConnection times out when a reply stops halfway") {
+    ScriptedTlsServer server;
+    server.push(ScriptStep::reply(200));
+    server.push(ScriptStep::raw({"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", "only part"}, 10ms));
+    asio::io_context ioc;
+    net::HttpConnection conn(ioc.get_executor(), trusting_test_ca(), local_url(server.port()));
+    auto warm = test::run_sync(ioc, conn.send(get("/v1/x"), 30s));
+    REQUIRE_MESSAGE(warm.has_value(), describe(warm));
+
+    auto r = test::run_sync(ioc, conn.send(get("/v1/x"), 300ms));
+    REQUIRE(r.has_error());
+    CHECK(r.error().kind == TransportErrorKind::timeout);
+    CHECK_MESSAGE(contains(r.error().message, "timed out after 300 ms waiting for the reply"),
+                  r.error().message);
+    CHECK(r.error().request_sent);
+    CHECK_FALSE(conn.is_open());
+    CHECK(conn.connections_opened() == 1);  // some of the reply came: never resent
+
+    auto next = test::run_sync(ioc, conn.send(get("/v1/x"), 10s));
+    REQUIRE_MESSAGE(next.has_value(), describe(next));
+    CHECK(conn.connections_opened() == 2);
+}
+
 TEST_CASE("net::HttpConnection times out in a TLS handshake that never completes") {
     // A listening socket nobody accepts on: the kernel completes TCP, then nothing answers the hello.
     asio::io_context ioc;

@@ -41,6 +41,14 @@ ScriptStep ScriptStep::reply(unsigned status, std::string body) {
     return s;
 }
 
+ScriptStep ScriptStep::raw(std::vector<std::string> parts, std::chrono::milliseconds gap) {
+    ScriptStep s;
+    s.action = Action::raw;
+    s.raw_parts = std::move(parts);
+    s.part_gap = gap;
+    return s;
+}
+
 ScriptStep ScriptStep::close_without_reply() {
     ScriptStep s;
     s.action = Action::close;
@@ -147,6 +155,24 @@ struct ScriptedTlsServer::Impl {
         }
     }
 
+    // Action::raw: false if a write failed.
+    template <class Stream>
+    static asio::awaitable<bool> write_parts(Stream& stream, asio::steady_timer& timer,
+                                             const ScriptStep& step) {
+        for (std::size_t i = 0; i < step.raw_parts.size(); ++i) {
+            if (i > 0) {
+                timer.expires_after(step.part_gap);
+                auto waited = co_await timer.async_wait(tuple_awaitable);
+                (void)waited;
+            }
+            auto written =
+                co_await asio::async_write(stream, asio::buffer(step.raw_parts[i]), tuple_awaitable);
+            if (std::get<0>(written))
+                co_return false;
+        }
+        co_return true;
+    }
+
     template <class Stream>
     asio::awaitable<void> serve(Stream& stream, beast::tcp_stream& lowest, std::size_t index) {
         beast::flat_buffer buffer;
@@ -179,6 +205,12 @@ struct ScriptedTlsServer::Impl {
                 auto waited = co_await timer.async_wait(tuple_awaitable);
                 (void)waited;
                 co_return;
+            }
+
+            if (step.action == ScriptStep::Action::raw) {
+                if (!co_await write_parts(stream, timer, step))
+                    co_return;
+                continue;
             }
 
             http::response<http::string_body> res;

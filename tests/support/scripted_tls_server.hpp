@@ -16,7 +16,7 @@
 namespace avara::test {
 
 struct ScriptStep {
-    enum class Action { respond, close, hang };
+    enum class Action { respond, close, hang, raw };
     Action action = Action::respond;
     unsigned status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
@@ -27,7 +27,13 @@ struct ScriptStep {
     // shows whether a client writes into a connection the server has already given up on.
     bool half_close_after = false;
 
+    // For Action::raw: bytes written as they are, one write (one TLS record) each, `part_gap` apart;
+    // the connection then stays open.
+    std::vector<std::string> raw_parts;
+    std::chrono::milliseconds part_gap{0};
+
     static ScriptStep reply(unsigned status, std::string body = "{}");
+    static ScriptStep raw(std::vector<std::string> parts, std::chrono::milliseconds gap);
     static ScriptStep close_without_reply();
     static ScriptStep never_reply();
 };

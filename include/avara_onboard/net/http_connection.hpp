@@ -9,12 +9,22 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "avara_onboard/net/base_url.hpp"
 #include "avara_onboard/net/http.hpp"
 #include "avara_onboard/net/tls_context.hpp"
 
 namespace avara::net {
+
+// A request as it goes on the wire. prepare() makes it from what the connection was built with and
+// nothing else, so it may run on any thread: the run engine prepares each request on its own thread
+// and the network thread only writes it.
+struct PreparedRequest {
+    std::string wire;
+    bool head = false;  // a reply to HEAD has no body, whatever it announces
+};
+using PreparedResult = boost::system::result<PreparedRequest, TransportError>;
 
 class HttpConnection {
   public:
@@ -35,6 +45,12 @@ class HttpConnection {
     // and carries OpenSSL's reason ("certificate verify failed (self-signed certificate in certificate
     // chain)"). Not reentrant: a second send while one is in flight fails with kind `protocol`.
     boost::asio::awaitable<TransportResult> send(HttpRequest request, std::chrono::milliseconds timeout);
+    boost::asio::awaitable<TransportResult> send(PreparedRequest request, std::chrono::milliseconds timeout);
+
+    // The request's bytes: HTTP/1.1, the base URL's path prefix before the target, Host and
+    // Content-Length set. Fails with kind `protocol` on a request line or header that cannot go on
+    // the wire (a line break in a value, say): a bug in the caller.
+    PreparedResult prepare(const HttpRequest& request) const;
 
     // Drops the connection at once (no TLS close_notify: HTTP delimits its own messages, and a shutdown
     // handshake with a stalled server could hang). Any operation in flight completes with an error.
