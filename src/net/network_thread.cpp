@@ -2,6 +2,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <string>
@@ -26,18 +27,53 @@ class DrainableContext : public asio::io_context {
 
 }  // namespace
 
+// How short a sleep must have been for the thread to poll again at its next idle moment (see
+// NetworkThread's poll_before_sleep). A longer one means replies are sparse (a remote server, a low
+// --rate), and then polling would only burn CPU, so the thread stops polling until its sleeps turn
+// short again: at most one wasted poll for each sparse reply.
+constexpr auto long_sleep = std::chrono::microseconds(200);
+
+// Runs ready handlers (and the reactor, without blocking) until there are none or `until` passes;
+// true if some ran.
+bool poll_until(asio::io_context& io, std::chrono::steady_clock::time_point until) {
+    do {
+        if (io.poll() > 0)
+            return true;
+    } while (std::chrono::steady_clock::now() < until && !io.stopped());
+    return false;
+}
+
 struct NetworkThread::Impl {
+    explicit Impl(std::chrono::microseconds poll) : poll_before_sleep(poll) {}
+
+    std::chrono::microseconds poll_before_sleep;
     DrainableContext io;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{io.get_executor()};
     std::thread thread;
     bool stopped = false;
+
+    // io.run(), polling a moment before each sleep while work comes often.
+    void run() {
+        using steady = std::chrono::steady_clock;
+        bool polling = true;
+        while (!io.stopped()) {
+            if (io.poll() > 0)
+                continue;
+            if (polling && poll_until(io, steady::now() + poll_before_sleep))
+                continue;
+            const steady::time_point slept = steady::now();
+            if (io.run_one() == 0)
+                return;  // stopped
+            polling = steady::now() - slept < long_sleep;
+        }
+    }
 
     void loop() {
         // A handler that throws is a bug: say so and keep serving the other connections (each send
         // already turns its own exceptions into a TransportError).
         for (;;) {
             try {
-                io.run();
+                run();
                 return;
             } catch (const std::exception& e) {
                 log::error(std::string("internal error on the network thread: ") + e.what());
@@ -48,7 +84,8 @@ struct NetworkThread::Impl {
     }
 };
 
-NetworkThread::NetworkThread() : impl_(std::make_unique<Impl>()) {
+NetworkThread::NetworkThread(std::chrono::microseconds poll_before_sleep)
+    : impl_(std::make_unique<Impl>(poll_before_sleep)) {
     impl_->thread = std::thread([impl = impl_.get()] { impl->loop(); });
 }
 

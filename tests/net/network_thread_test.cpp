@@ -1,10 +1,12 @@
 #include "avara_onboard/net/network_thread.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <memory>
@@ -100,6 +102,30 @@ TEST_CASE("net::NetworkThread::stop() ends a send cut short while its connection
         network.stop();                 // and again: idempotent
     }
     CHECK_FALSE(completed.load());  // destroyed, never completed: nothing ran after the stop
+}
+
+TEST_CASE("net::NetworkThread polls before it sleeps only while work comes often") {
+    // The thread polls before sleeping while its sleeps are short; sparse work (here a handler every
+    // 5 ms) must not keep it polling. With a 2 ms poll, a thread that polled after each handler would
+    // use 100 ms of CPU over the 50 handlers; one that stops after its first long sleep, 2 ms and a
+    // little. This process's CPU time is that thread's: the test's own thread sleeps.
+    const auto cpu_seconds = [] {
+        rusage usage{};
+        getrusage(RUSAGE_SELF, &usage);
+        const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    };
+    net::NetworkThread network(2ms);
+    std::atomic<int> ran{0};
+    const double before = cpu_seconds();
+    for (int i = 0; i < 50; ++i) {
+        asio::post(network.executor(), [&ran] { ran.fetch_add(1); });
+        std::this_thread::sleep_for(5ms);
+    }
+    const double used = cpu_seconds() - before;
+    network.stop();
+    CHECK(ran.load() == 50);
+    CHECK(used < 0.03);
 }
 
 TEST_SUITE_END();
