@@ -5,21 +5,22 @@
 #include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
+#include <climits>
 #include <optional>
 #include <vector>
 
@@ -95,11 +96,13 @@ bool is_stale_symptom(const error_code& ec) {
 // peek reads 0) nor sent something unasked (an unsolicited 408, say). One non-blocking peek per request
 // saves writing a request into a connection the server has given up on, where it might still be read
 // after the server decided not to answer it.
-bool idle_connection_usable(beast::tcp_stream& lowest, const beast::flat_buffer& buffer) {
+bool idle_connection_usable(tcp::socket& socket, SSL* tls, const beast::flat_buffer& buffer) {
     if (buffer.size() > 0)
         return false;
+    if (tls != nullptr && SSL_has_pending(tls) == 1)  // bytes read ahead, decrypted or not
+        return false;
     char byte = 0;
-    const ssize_t n = ::recv(lowest.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -115,11 +118,12 @@ std::string millis(std::chrono::milliseconds ms) {
     return std::to_string(ms.count()) + " ms";
 }
 
-// Bounds the waits of one exchange by its send's deadline: when the deadline passes while the exchange
-// is on, it cancels the socket's operations, and the exchange ends as a timeout. It is armed for an
-// exchange only, so an idle connection keeps no io_context running. Its handler holds the state, not
-// the watchdog: a deadline that passes just as the exchange ends queues a handler that may run after
-// the connection is gone.
+// Bounds the waits of one step (a connect, a handshake, an exchange) by its send's deadline: when the
+// deadline passes while the step is on, it closes the socket, which ends the step's wait with
+// operation_aborted (and a connect's walk through the endpoints), and the step ends as a timeout. It
+// is armed for a step only, so an idle connection keeps no io_context running. Its handler holds the state,
+// not the watchdog: a deadline that passes just as the exchange ends queues a handler that may run after the
+// connection is gone.
 class Watchdog {
   public:
     explicit Watchdog(const asio::any_io_executor& ex) : timer_(ex) {}
@@ -133,7 +137,7 @@ class Watchdog {
         timer_.async_wait([state = state_](const error_code& ec) {
             if (!ec && state->socket != nullptr) {
                 error_code ignored;
-                state->socket->cancel(ignored);
+                state->socket->close(ignored);
             }
         });
     }
@@ -150,45 +154,188 @@ class Watchdog {
     asio::steady_timer timer_;
 };
 
-// All of the API's requests are far smaller than a socket's send buffer, which the reply to the
-// previous request has emptied, so they go out in one synchronous write on the non-blocking socket. A
-// larger one, which could fill the buffer, takes the asynchronous path.
-constexpr std::size_t sync_write_limit = std::size_t{16} * 1024;
+struct SslFree {
+    void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
+};
+using SslPtr = std::unique_ptr<SSL, SslFree>;
 
-// Writes the request. `wrote` says whether some of it may have left: a synchronous write that would
-// have blocked halfway has sent part of a TLS record, so the connection is unusable and the request
-// must count as sent.
-template <class Stream>
-asio::awaitable<Exchange> write_request(Stream& stream, beast::tcp_stream& lowest, const std::string& wire,
-                                        Clock::time_point deadline) {
-    Exchange out;
-    if (wire.size() <= sync_write_limit) {
-        error_code ec;
-        asio::write(stream, asio::buffer(wire), ec);
-        out.ec = ec;
-        out.wrote = !ec || ec == asio::error::would_block;
-        co_return out;
+// What an SSL_* call on the non-blocking socket needs before it can go on, or how it failed, in the
+// terms asio::ssl::stream uses (its error category and messages, eof for a close_notify,
+// stream_truncated for an end without one), which exchange_error() and open() classify.
+enum class Need { nothing, readable, writable };
+struct SslStep {
+    Need need = Need::nothing;
+    error_code ec;
+};
+
+SslStep ssl_step(SSL* ssl, int ret, int saved_errno) {
+    switch (SSL_get_error(ssl, ret)) {
+        case SSL_ERROR_NONE:
+            return {};
+        case SSL_ERROR_WANT_READ:
+            return {Need::readable, {}};
+        case SSL_ERROR_WANT_WRITE:
+            return {Need::writable, {}};
+        case SSL_ERROR_ZERO_RETURN:
+            return {Need::nothing, asio::error::eof};
+        case SSL_ERROR_SYSCALL:
+            ERR_clear_error();
+            if (saved_errno == 0)
+                return {Need::nothing, ssl::error::stream_truncated};
+            return {Need::nothing, error_code(saved_errno, asio::error::get_system_category())};
+        default: {
+            const unsigned long code = ERR_get_error();
+            ERR_clear_error();  // the queue must be empty before the next call, for SSL_get_error()
+            if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+                return {Need::nothing, ssl::error::stream_truncated};
+            return {Need::nothing, error_code(static_cast<int>(code), asio::error::get_ssl_category())};
+        }
     }
-    lowest.expires_at(deadline);
-    auto written = co_await asio::async_write(stream, asio::buffer(wire), tuple_awaitable);
-    out.ec = std::get<0>(written);
-    out.wrote = !out.ec;
+}
+
+// Beast's synchronous reads over a TLS connection that OpenSSL drives on the non-blocking socket: a
+// read that has to wait says would_block, and needs() says for what.
+class TlsReader {
+  public:
+    explicit TlsReader(SSL* ssl) noexcept : ssl_(ssl) {}
+
+    template <class MutableBuffers>
+    std::size_t read_some(const MutableBuffers& buffers, error_code& ec) {
+        const asio::mutable_buffer b = *asio::buffer_sequence_begin(buffers);
+        const int n = SSL_read(ssl_, b.data(), static_cast<int>(std::min<std::size_t>(b.size(), INT_MAX)));
+        const int saved_errno = errno;
+        if (n > 0) {
+            ec = {};
+            return static_cast<std::size_t>(n);
+        }
+        const SslStep step = ssl_step(ssl_, n, saved_errno);
+        need_ = step.need;
+        ec = step.need == Need::nothing ? step.ec : error_code(asio::error::would_block);
+        return 0;
+    }
+    template <class MutableBuffers>
+    std::size_t read_some(const MutableBuffers& buffers) {  // Beast's SyncReadStream asks for both
+        error_code ec;
+        const std::size_t n = read_some(buffers, ec);
+        if (ec)
+            throw boost::system::system_error(ec);
+        return n;
+    }
+    Need needs() const noexcept { return need_; }
+
+  private:
+    SSL* ssl_;
+    Need need_ = Need::readable;
+};
+
+// The same for plain HTTP, straight on the socket.
+class PlainReader {
+  public:
+    explicit PlainReader(tcp::socket& socket) noexcept : socket_(socket) {}
+
+    template <class MutableBuffers>
+    std::size_t read_some(const MutableBuffers& buffers, error_code& ec) {
+        return socket_.read_some(buffers, ec);
+    }
+    template <class MutableBuffers>
+    std::size_t read_some(const MutableBuffers& buffers) {
+        return socket_.read_some(buffers);
+    }
+    static Need needs() noexcept { return Need::readable; }
+
+  private:
+    tcp::socket& socket_;
+};
+
+asio::awaitable<error_code> wait_for(tcp::socket& socket, Need need) {
+    auto waited = co_await socket.async_wait(
+        need == Need::writable ? tcp::socket::wait_write : tcp::socket::wait_read, tuple_awaitable);
+    co_return std::get<0>(waited);
+}
+
+// The client's side of the TLS handshake, waiting for the socket as OpenSSL asks.
+asio::awaitable<error_code> handshake(SSL* tls, tcp::socket& socket) {
+    ERR_clear_error();  // see write_and_read()
+    for (;;) {
+        const int n = SSL_connect(tls);
+        const int saved_errno = errno;
+        if (n == 1)
+            co_return error_code{};
+        const SslStep step = ssl_step(tls, n, saved_errno);
+        if (step.need == Need::nothing)
+            co_return step.ec ? step.ec : error_code(asio::error::eof);
+        const error_code waited = co_await wait_for(socket, step.need);
+        if (waited)
+            co_return waited;
+    }
+}
+
+// Writes the whole request, waiting whenever the socket's buffer is full. `wrote` says whether some of
+// it may have left: nothing has when the first attempt fails outright (a connection the server already
+// reset), which is what lets send() resend on a stale connection.
+asio::awaitable<Exchange> write_request(SSL* tls, tcp::socket& socket, const std::string& wire) {
+    Exchange out;
+    std::size_t done = 0;
+    while (done < wire.size()) {
+        const char* from = wire.data() + done;
+        const std::size_t left = wire.size() - done;
+        Need need = Need::nothing;
+        if (tls != nullptr) {
+            // Without SSL_MODE_ENABLE_PARTIAL_WRITE it writes all or nothing; after a "want", the same
+            // call again (same bytes, same length) goes on where it stopped.
+            const int n = SSL_write(tls, from, static_cast<int>(std::min<std::size_t>(left, INT_MAX)));
+            const int saved_errno = errno;
+            if (n > 0) {
+                done += static_cast<std::size_t>(n);
+                continue;
+            }
+            const SslStep step = ssl_step(tls, n, saved_errno);
+            out.ec = step.ec;
+            need = step.need;
+        } else {
+            const std::size_t n = socket.write_some(asio::buffer(from, left), out.ec);
+            done += n;
+            if (out.ec == asio::error::would_block) {
+                out.ec = {};
+                need = Need::writable;
+            }
+        }
+        if (out.ec)
+            break;
+        if (need != Need::nothing) {
+            out.wrote = true;  // part of it may be out
+            out.ec = co_await wait_for(socket, need);
+            if (out.ec)
+                break;
+        }
+    }
+    out.wrote = out.wrote || done > 0;
     co_return out;
 }
 
-// One request and its reply, reactor-style: the reply is read and parsed with synchronous calls on the
-// non-blocking socket for as long as bytes are there, and the coroutine suspends only to wait until the
-// socket is readable. Beast's composed asynchronous read goes through five layers of operations, with a
-// completion posted through the scheduler and a timer re-armed at each. By callgrind against nginx
-// (README, "How fast"), this cut the network thread's instructions a request by 12% (51,100 to 45,100)
-// and, with ReplyParser and the request bytes made on the engine's thread, by a third (to 34,000).
-template <class Stream>
-asio::awaitable<Exchange> write_and_read(Stream& stream, beast::tcp_stream& lowest, Watchdog& watchdog,
+// One request and its reply, reactor-style, with OpenSSL driven directly on the non-blocking socket
+// (a socket BIO, as wrk does) rather than through asio::ssl::stream's memory BIO pair and its
+// composed operations: the request goes out in one SSL_write, the reply is read and parsed with
+// synchronous calls for as long as bytes are there, and the coroutine suspends only to wait for the
+// socket. By callgrind against nginx (README, "How fast"), the reactor-style read cut the network
+// thread's instructions a request by 12% (51,100 to 45,100), ReplyParser and the request bytes made on
+// the engine's thread took it to 34,000, and the socket BIO (with read-ahead, and a wait before the
+// first read) to 23,900.
+template <class Reader>
+asio::awaitable<Exchange> write_and_read(SSL* tls, Reader reader, tcp::socket& socket, Watchdog& watchdog,
                                          beast::flat_buffer& buffer, const std::string& wire, bool head,
                                          Clock::time_point deadline, std::size_t body_limit) {
-    Exchange out = co_await write_request(stream, lowest, wire, deadline);
-    if (out.ec)
+    // SSL_get_error() reads this thread's error queue, which must be empty before each call; the
+    // failures here clear it as they go, and this clears whatever other OpenSSL work left in it.
+    if (tls != nullptr)
+        ERR_clear_error();
+    watchdog.guard(socket, deadline);
+    Exchange out = co_await write_request(tls, socket, wire);
+    if (out.ec) {
+        watchdog.release();
         co_return out;
+    }
+    out.wrote = true;
 
     ReplyParser parser;
     parser.reply.headers.reserve(12);
@@ -196,13 +343,20 @@ asio::awaitable<Exchange> write_and_read(Stream& stream, beast::tcp_stream& lowe
     parser.body_limit(static_cast<std::uint64_t>(body_limit));
     // A reply to HEAD announces a body it does not send; waiting for it would stall until the deadline.
     parser.skip(head);
-    watchdog.guard(lowest.socket(), deadline);
+    // Nothing of the reply can have come yet (the connection held nothing before the write: see
+    // idle_connection_usable()), so the first step is a wait, which saves a read that would fail.
+    // Every later wait follows a read that found the socket empty, so no readiness can slip past it.
+    Need need = Need::readable;
     while (!parser.is_done()) {
         error_code ec;
-        http::read_some(stream, buffer, parser, ec);
+        if (need != Need::nothing)
+            ec = co_await wait_for(socket, need);
+        if (!ec)
+            http::read_some(reader, buffer, parser, ec);
+        need = Need::nothing;
         if (ec == asio::error::would_block) {
-            auto waited = co_await lowest.socket().async_wait(tcp::socket::wait_read, tuple_awaitable);
-            ec = std::get<0>(waited);
+            need = reader.needs();
+            continue;
         }
         if (ec) {
             out.ec = ec;
@@ -232,21 +386,13 @@ struct ResolveState {
 }  // namespace
 
 struct HttpConnection::Impl {
-    explicit Impl(const asio::any_io_executor& ex) : watchdog(ex) {}
+    explicit Impl(const asio::any_io_executor& ex) : socket(ex), watchdog(ex) {}
 
-    std::optional<beast::tcp_stream> plain;
-    std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+    tcp::socket socket;
+    SslPtr tls;  // for https: OpenSSL on `socket`'s descriptor
     beast::flat_buffer buffer;
     Watchdog watchdog;
     bool open = false;
-
-    beast::tcp_stream* lowest() noexcept {
-        if (tls)
-            return &beast::get_lowest_layer(*tls);
-        if (plain)
-            return &*plain;
-        return nullptr;
-    }
 };
 
 namespace {
@@ -286,15 +432,10 @@ bool HttpConnection::is_open() const noexcept {
 
 void HttpConnection::close() noexcept {
     impl_->open = false;
-    try {
-        if (beast::tcp_stream* s = impl_->lowest()) {
-            error_code ec;
-            s->socket().shutdown(tcp::socket::shutdown_both, ec);
-            s->socket().close(ec);
-        }
-    } catch (...) {
-        // Closing is best effort; the stream is rebuilt before the next use anyway.
-    }
+    impl_->tls.reset();  // before the descriptor it names goes
+    error_code ec;
+    impl_->socket.shutdown(tcp::socket::shutdown_both, ec);
+    impl_->socket.close(ec);
 }
 
 namespace {
@@ -431,7 +572,7 @@ asio::awaitable<TransportResult> HttpConnection::send(PreparedRequest request,
     try {
         for (int attempt = 0; !outcome; ++attempt) {
             bool reused = impl_->open;
-            if (reused && !idle_connection_usable(*impl_->lowest(), impl_->buffer)) {
+            if (reused && !idle_connection_usable(impl_->socket, impl_->tls.get(), impl_->buffer)) {
                 close();
                 reused = false;
             }
@@ -445,11 +586,13 @@ asio::awaitable<TransportResult> HttpConnection::send(PreparedRequest request,
             }
             Exchange ex;
             if (impl_->tls) {
-                ex = co_await write_and_read(*impl_->tls, *impl_->lowest(), impl_->watchdog, impl_->buffer,
-                                             request.wire, request.head, deadline, body_limit_);
+                ex = co_await write_and_read(impl_->tls.get(), TlsReader(impl_->tls.get()), impl_->socket,
+                                             impl_->watchdog, impl_->buffer, request.wire, request.head,
+                                             deadline, body_limit_);
             } else {
-                ex = co_await write_and_read(*impl_->plain, *impl_->lowest(), impl_->watchdog, impl_->buffer,
-                                             request.wire, request.head, deadline, body_limit_);
+                ex = co_await write_and_read(nullptr, PlainReader(impl_->socket), impl_->socket,
+                                             impl_->watchdog, impl_->buffer, request.wire, request.head,
+                                             deadline, body_limit_);
             }
             if (!ex.ec && ex.response) {
                 if (!ex.keep_alive)
@@ -523,19 +666,14 @@ asio::awaitable<std::optional<TransportError>> HttpConnection::open(Clock::time_
     }
 
     impl_->buffer.clear();
-    impl_->plain.reset();
     impl_->tls.reset();
-    if (base_.is_tls()) {
-        impl_->tls.emplace(ex_, tls_->native());
-    } else {
-        impl_->plain.emplace(ex_);
-    }
-    beast::tcp_stream& lowest = *impl_->lowest();
-
-    lowest.expires_at(deadline);
-    auto connected = co_await lowest.async_connect(endpoints, tuple_awaitable);
+    error_code ignored;
+    impl_->socket.close(ignored);
+    impl_->watchdog.guard(impl_->socket, deadline);
+    auto connected = co_await asio::async_connect(impl_->socket, endpoints, tuple_awaitable);
+    impl_->watchdog.release();
     if (const error_code ec = std::get<0>(connected); ec) {
-        if (ec == beast::error::timeout || Clock::now() >= deadline) {
+        if (Clock::now() >= deadline) {
             co_return make_transport_error(TransportErrorKind::timeout, base_,
                                            "timed out after " + millis(timeout) + " connecting");
         }
@@ -545,67 +683,79 @@ asio::awaitable<std::optional<TransportError>> HttpConnection::open(Clock::time_
         co_return make_transport_error(TransportErrorKind::connect, base_, "cannot connect: " + ec.message());
     }
     ++connections_opened_;
-    error_code ignored;
-    lowest.socket().set_option(tcp::no_delay(true), ignored);
-    // write_and_read()'s synchronous reads and writes must return would_block, never block the thread.
-    lowest.socket().non_blocking(true, ignored);
+    impl_->socket.set_option(tcp::no_delay(true), ignored);
+    // The exchange's synchronous reads and writes must return would_block, never block the thread.
+    impl_->socket.non_blocking(true, ignored);
 
-    if (impl_->tls) {
-        SSL* native = impl_->tls->native_handle();
-        X509_VERIFY_PARAM* param = SSL_get0_param(native);
-        // Let OpenSSL check the name itself (rather than a verify callback), so a mismatch comes back as
-        // a proper verify result ("hostname mismatch") instead of an unexplained failure.
-        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        const bool named = base_.host_is_ip() ? X509_VERIFY_PARAM_set1_ip_asc(param, base_.host.c_str()) == 1
-                                              : SSL_set1_host(native, base_.host.c_str()) == 1;
-        // SNI carries host names only; RFC 6066 forbids IP literals there.
-        // SSL_set_tlsext_host_name spelled out: the macro's C cast trips -Wold-style-cast.
-        const bool sni =
-            base_.host_is_ip() || SSL_ctrl(native, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                                           const_cast<char*>(base_.host.c_str())) == 1;
-        if (!named || !sni) {
-            co_return make_transport_error(TransportErrorKind::tls_handshake, base_,
-                                           "cannot set up TLS for this host name");
-        }
-        // Offer the last session the server gave us: a reconnect then skips the certificate exchange.
-        // (OpenSSL resumes it only for the same server and checks it was verified.)
-        (void)tls_->offer_session(native);
-        lowest.expires_at(deadline);
-        auto shaken = co_await impl_->tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
-        if (const error_code ec = std::get<0>(shaken); ec) {
-            const long verify = SSL_get_verify_result(native);
-            const bool verify_failed =
-                (ec.category() == asio::error::get_ssl_category() &&
-                 ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) ||
-                verify != X509_V_OK;
-            if (verify_failed) {
-                co_return make_transport_error(
-                    TransportErrorKind::certificate, base_,
-                    std::string("certificate verify failed (") + X509_verify_cert_error_string(verify) + ")");
-            }
-            if (ec == beast::error::timeout || Clock::now() >= deadline) {
-                co_return make_transport_error(
-                    TransportErrorKind::timeout, base_,
-                    "timed out after " + millis(timeout) + " in the TLS handshake");
-            }
-            if (ec == asio::error::operation_aborted) {
-                co_return make_transport_error(TransportErrorKind::closed, base_,
-                                               "cancelled during the TLS handshake");
-            }
-            // OpenSSL's own errors (a protocol version or cipher nobody shares, an answer that is not
-            // TLS at all) come back the same on every try; a reset or an early close may not.
-            if (ec.category() == asio::error::get_ssl_category()) {
-                co_return make_transport_error(TransportErrorKind::tls_handshake, base_,
-                                               "TLS handshake failed: " + ec.message());
-            }
-            co_return make_transport_error(TransportErrorKind::closed, base_,
-                                           "connection lost during the TLS handshake: " + ec.message());
-        }
+    if (base_.is_tls()) {
+        if (std::optional<TransportError> failed = co_await secure(deadline, timeout))
+            co_return failed;
     }
-    if (impl_->tls && SSL_session_reused(impl_->tls->native_handle()) == 1)
+    if (impl_->tls && SSL_session_reused(impl_->tls.get()) == 1)
         ++sessions_resumed_;
     impl_->open = true;
     co_return std::nullopt;
+}
+
+asio::awaitable<std::optional<TransportError>> HttpConnection::secure(Clock::time_point deadline,
+                                                                      std::chrono::milliseconds timeout) {
+    impl_->tls.reset(SSL_new(tls_->native().native_handle()));
+    SSL* native = impl_->tls.get();
+    if (native == nullptr || SSL_set_fd(native, impl_->socket.native_handle()) != 1) {
+        ERR_clear_error();
+        co_return make_transport_error(TransportErrorKind::tls_handshake, base_, "cannot set up TLS");
+    }
+    // Read as much as has come in one recv, not a record's header and then its body in two.
+    SSL_set_read_ahead(native, 1);
+    X509_VERIFY_PARAM* param = SSL_get0_param(native);
+    // Let OpenSSL check the name itself (rather than a verify callback), so a mismatch comes back as
+    // a proper verify result ("hostname mismatch") instead of an unexplained failure.
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const bool named = base_.host_is_ip() ? X509_VERIFY_PARAM_set1_ip_asc(param, base_.host.c_str()) == 1
+                                          : SSL_set1_host(native, base_.host.c_str()) == 1;
+    // SNI carries host names only; RFC 6066 forbids IP literals there.
+    // SSL_set_tlsext_host_name spelled out: the macro's C cast trips -Wold-style-cast.
+    const bool sni =
+        base_.host_is_ip() || SSL_ctrl(native, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                       const_cast<char*>(base_.host.c_str())) == 1;
+    if (!named || !sni) {
+        ERR_clear_error();
+        co_return make_transport_error(TransportErrorKind::tls_handshake, base_,
+                                       "cannot set up TLS for this host name");
+    }
+    // Offer the last session the server gave us: a reconnect then skips the certificate exchange.
+    // (OpenSSL resumes it only for the same server and checks it was verified.)
+    (void)tls_->offer_session(native);
+    impl_->watchdog.guard(impl_->socket, deadline);
+    const error_code ec = co_await handshake(native, impl_->socket);
+    impl_->watchdog.release();
+    if (!ec)
+        co_return std::nullopt;
+    const long verify = SSL_get_verify_result(native);
+    const bool verify_failed =
+        (ec.category() == asio::error::get_ssl_category() &&
+         ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) ||
+        verify != X509_V_OK;
+    if (verify_failed) {
+        co_return make_transport_error(
+            TransportErrorKind::certificate, base_,
+            std::string("certificate verify failed (") + X509_verify_cert_error_string(verify) + ")");
+    }
+    if (Clock::now() >= deadline) {
+        co_return make_transport_error(TransportErrorKind::timeout, base_,
+                                       "timed out after " + millis(timeout) + " in the TLS handshake");
+    }
+    if (ec == asio::error::operation_aborted)
+        co_return make_transport_error(TransportErrorKind::closed, base_,
+                                       "cancelled during the TLS handshake");
+    // OpenSSL's own errors (a protocol version or cipher nobody shares, an answer that is not TLS at
+    // all) come back the same on every try; a reset or an early close may not.
+    if (ec.category() == asio::error::get_ssl_category()) {
+        co_return make_transport_error(TransportErrorKind::tls_handshake, base_,
+                                       "TLS handshake failed: " + ec.message());
+    }
+    co_return make_transport_error(TransportErrorKind::closed, base_,
+                                   "connection lost during the TLS handshake: " + ec.message());
 }
 
 }  // namespace avara::net

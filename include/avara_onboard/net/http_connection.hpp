@@ -72,6 +72,9 @@ class HttpConnection {
     // Resolves, connects and (for https) handshakes; nullopt on success.
     boost::asio::awaitable<std::optional<TransportError>> open(std::chrono::steady_clock::time_point deadline,
                                                                std::chrono::milliseconds timeout);
+    // The TLS handshake on the connected socket, with the host name checked; nullopt on success.
+    boost::asio::awaitable<std::optional<TransportError>> secure(
+        std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout);
 
     boost::asio::any_io_executor ex_;
     std::shared_ptr<TlsClientContext> tls_;
