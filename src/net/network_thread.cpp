@@ -25,8 +25,6 @@ class DrainableContext : public asio::io_context {
     void destroy_handlers() { shutdown(); }
 };
 
-}  // namespace
-
 // How short a sleep must have been for the thread to poll again at its next idle moment (see
 // NetworkThread's poll_before_sleep). A longer one means replies are sparse (a remote server, a low
 // --rate), and then polling would only burn CPU, so the thread stops polling until its sleeps turn
@@ -42,6 +40,8 @@ bool poll_until(asio::io_context& io, std::chrono::steady_clock::time_point unti
     } while (std::chrono::steady_clock::now() < until && !io.stopped());
     return false;
 }
+
+}  // namespace
 
 struct NetworkThread::Impl {
     explicit Impl(std::chrono::microseconds poll) : poll_before_sleep(poll) {}
