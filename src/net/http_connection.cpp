@@ -21,6 +21,8 @@
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
 #include <climits>
+#include <csignal>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -112,6 +114,19 @@ bool has_control_chars(std::string_view s) {
             return true;
     }
     return false;
+}
+
+// OpenSSL writes to the socket with write(2), which raises SIGPIPE on a connection the peer has reset;
+// its default action would kill the process instead of failing the write with EPIPE. So the first
+// connection makes the process ignore it, as libcurl does, unless the program already handles it.
+// (main() ignores it anyway, for the report written to a closed pipe.)
+void ignore_sigpipe_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction current {};
+        if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+            std::signal(SIGPIPE, SIG_IGN);
+    });
 }
 
 std::string millis(std::chrono::milliseconds ms) {
@@ -420,6 +435,7 @@ HttpConnection::HttpConnection(asio::any_io_executor ex, std::shared_ptr<TlsClie
       impl_(std::make_unique<Impl>(ex_)) {
     if (base_.is_tls() && !tls_)
         throw AppError(ErrorKind::internal, "an https connection needs a TLS context");
+    ignore_sigpipe_once();
 }
 
 HttpConnection::~HttpConnection() {

@@ -1,11 +1,15 @@
 #include "avara_onboard/net/http_connection.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <string>
 #include <thread>
 
@@ -440,6 +444,24 @@ TEST_CASE("net::HttpConnection times out when a reply stops halfway") {
     auto next = test::run_sync(ioc, conn.send(get("/v1/x"), 10s));
     REQUIRE_MESSAGE(next.has_value(), describe(next));
     CHECK(conn.connections_opened() == 2);
+}
+
+TEST_CASE("net::HttpConnection makes the process ignore SIGPIPE, which OpenSSL's writes would raise") {
+    asio::io_context ioc;
+    net::HttpConnection conn(ioc.get_executor(), trusting_test_ca(), local_url(1));
+    struct sigaction current {};
+    REQUIRE(sigaction(SIGPIPE, nullptr, &current) == 0);
+    const bool ignored = current.sa_handler == SIG_IGN;
+    CHECK(ignored);
+    // What that buys: a write(2) to a connection whose peer is gone fails with EPIPE, and the process
+    // (this test runner) lives on.
+    int fds[2] = {-1, -1};
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    ::close(fds[1]);
+    const char byte = 'x';
+    CHECK(::write(fds[0], &byte, 1) == -1);
+    CHECK(errno == EPIPE);
+    ::close(fds[0]);
 }
 
 TEST_CASE("net::HttpConnection times out in a TLS handshake that never completes") {
