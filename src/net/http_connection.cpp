@@ -14,7 +14,6 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
@@ -350,7 +349,6 @@ asio::awaitable<Exchange> write_and_read(SSL* tls, Reader reader, tcp::socket& s
         watchdog.release();
         co_return out;
     }
-    out.wrote = true;
 
     ReplyParser parser;
     parser.reply.headers.reserve(12);
@@ -407,6 +405,7 @@ struct HttpConnection::Impl {
     SslPtr tls;  // for https: OpenSSL on `socket`'s descriptor
     beast::flat_buffer buffer;
     Watchdog watchdog;
+    std::string spare_wire;  // the last request's bytes, written: prepare() reuses their capacity
     bool open = false;
 };
 
@@ -465,7 +464,7 @@ TransportError exchange_error(const Exchange& ex, const BaseUrl& base, Clock::ti
                               std::chrono::milliseconds timeout, std::size_t body_limit) {
     const char* stage = ex.wrote ? "waiting for the reply" : "sending the request";
     const error_code& ec = ex.ec;
-    if (ec == beast::error::timeout || Clock::now() >= deadline) {
+    if (Clock::now() >= deadline) {  // the watchdog closed the socket
         return make_transport_error(TransportErrorKind::timeout, base,
                                     std::string("timed out after ") + millis(timeout) + " " + stage);
     }
@@ -551,8 +550,9 @@ std::optional<TransportError> serialize_request(const HttpRequest& request, cons
 
 }  // namespace
 
-PreparedResult HttpConnection::prepare(const HttpRequest& request) const {
+PreparedResult HttpConnection::prepare(const HttpRequest& request) {
     PreparedRequest out;
+    out.wire = std::move(impl_->spare_wire);
     out.head = request.method == "HEAD";
     if (std::optional<TransportError> bad = serialize_request(request, base_, host_header_, out.wire))
         return std::move(*bad);
@@ -633,6 +633,7 @@ asio::awaitable<TransportResult> HttpConnection::send(PreparedRequest request,
         close();
         outcome.emplace(make_transport_error(TransportErrorKind::closed, base_, "request failed"));
     }
+    impl_->spare_wire = std::move(request.wire);
     co_return std::move(*outcome);
 }
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12

@@ -17,9 +17,9 @@
 
 namespace avara::net {
 
-// A request as it goes on the wire. prepare() makes it from what the connection was built with and
-// nothing else, so it may run on any thread: the run engine prepares each request on its own thread
-// and the network thread only writes it.
+// A request as it goes on the wire. prepare() may run on another thread than the connection's, while
+// no send is in flight on it: the run engine prepares each request on its own thread between sends
+// (the hand-off to the network thread orders the two), and the network thread only writes it.
 struct PreparedRequest {
     std::string wire;
     bool head = false;  // a reply to HEAD has no body, whatever it announces
@@ -48,9 +48,10 @@ class HttpConnection {
     boost::asio::awaitable<TransportResult> send(PreparedRequest request, std::chrono::milliseconds timeout);
 
     // The request's bytes: HTTP/1.1, the base URL's path prefix before the target, Host and
-    // Content-Length set. Fails with kind `protocol` on a request line or header that cannot go on
-    // the wire (a line break in a value, say): a bug in the caller.
-    PreparedResult prepare(const HttpRequest& request) const;
+    // Content-Length set, written into the buffer of the connection's last request (its capacity
+    // reused). Fails with kind `protocol` on a request line or header that cannot go on the wire (a
+    // line break in a value, say): a bug in the caller. Not while a send is in flight.
+    PreparedResult prepare(const HttpRequest& request);
 
     // Drops the connection at once (no TLS close_notify: HTTP delimits its own messages, and a shutdown
     // handshake with a stalled server could hang). Any operation in flight completes with an error.
