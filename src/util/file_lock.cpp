@@ -58,7 +58,10 @@ bool still_named(int fd, const std::string& path) {
 }  // namespace
 
 Result<FileLock> FileLock::acquire(const std::string& path) {
-    for (;;) {
+    // Each retry means a holder let go (and removed the file) between our open and our lock; a path
+    // that never settles is not waited on for ever.
+    constexpr int max_attempts = 1000;
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
         const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0)
             return make_error(ErrorKind::input,
@@ -85,6 +88,7 @@ Result<FileLock> FileLock::acquire(const std::string& path) {
         write_holder(fd);
         return FileLock(fd, path);
     }
+    return make_error(ErrorKind::input, "cannot lock " + path + ": the file keeps being replaced");
 }
 
 FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
