@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "avara_onboard/read/sniff.hpp"
 #include "avara_onboard/util/text.hpp"
@@ -127,6 +128,183 @@ std::optional<Error> read_sync_table(const std::string& source, const toml::tabl
     return std::nullopt;
 }
 
+// How a string setting's value is taken: as written, or as a path relative to the config file.
+enum class Text { as_written, path };
+
+template <class T>
+using Slot = std::optional<T> RunSettings::*;
+
+struct StringKey {
+    std::string_view name;
+    Slot<std::string> slot;
+    Text text;
+};
+constexpr StringKey string_keys[] = {
+    {"report", &RunSettings::report, Text::path},
+    {"report-format", &RunSettings::report_format, Text::as_written},
+    {"summary", &RunSettings::summary, Text::path},
+    {"payloads", &RunSettings::payloads, Text::path},
+    {"base-url", &RunSettings::base_url, Text::as_written},
+    {"api-key-file", &RunSettings::api_key_file, Text::path},
+    {"ca-file", &RunSettings::ca_file, Text::path},
+    {"encoding", &RunSettings::encoding, Text::as_written},
+    {"sheet", &RunSettings::sheet, Text::as_written},
+    {"html-report", &RunSettings::html_report, Text::path},
+    {"metrics-file", &RunSettings::metrics_file, Text::path},
+    {"log-format", &RunSettings::log_format, Text::as_written},
+};
+
+template <class T>
+struct ValueKey {
+    std::string_view name;
+    Slot<T> slot;
+};
+constexpr ValueKey<std::int64_t> whole_keys[] = {
+    {"concurrency", &RunSettings::concurrency},
+    {"max-retries", &RunSettings::max_retries},
+};
+constexpr ValueKey<double> number_keys[] = {
+    {"rate", &RunSettings::rate},
+    {"timeout", &RunSettings::timeout},
+    {"max-wait", &RunSettings::max_wait},
+};
+constexpr ValueKey<bool> bool_keys[] = {
+    {"allow-insecure-http", &RunSettings::allow_insecure_http},
+    {"resume", &RunSettings::resume},
+    {"verbose", &RunSettings::verbose},
+    {"quiet", &RunSettings::quiet},
+};
+
+template <class Keys>
+auto find_key(const Keys& keys, std::string_view name) -> decltype(&keys[0]) {
+    for (const auto& k : keys) {
+        if (k.name == name)
+            return &k;
+    }
+    return nullptr;
+}
+
+// What read_setting() made of a key: `known` is false for a key that is none of the settings (the
+// caller then checks the tables).
+struct SettingRead {
+    bool known = true;
+    std::optional<Error> error;
+};
+
+// A number or boolean setting; false when the value has another type (a float for a whole number).
+template <class T>
+bool set_value(const ValueKey<T>& key, const toml::node& node, RunSettings& s) {
+    const std::optional<T> v = node.value<T>();
+    if (!v || (std::is_same_v<T, std::int64_t> && node.is_floating_point()))
+        return false;
+    s.*(key.slot) = *v;
+    return true;
+}
+
+// One top-level key of the file (`key` with hyphens): its value into its slot in `s`.
+SettingRead read_setting(const std::string& key, const toml::node& node, const std::string& at,
+                         const std::string& base_dir, RunSettings& s) {
+    const auto fail = [&](std::string_view what) {
+        return SettingRead{true, config_error(at + ": '" + key + "' must be " + std::string(what))};
+    };
+    if (const StringKey* k = find_key(string_keys, key)) {
+        auto v = node.value<std::string>();
+        if (!v)
+            return fail("a string");
+        s.*(k->slot) = k->text == Text::path ? resolve_path(base_dir, *v) : *v;
+        return {};
+    }
+    if (const auto* k = find_key(whole_keys, key))
+        return set_value(*k, node, s) ? SettingRead{} : fail("a whole number");
+    if (const auto* k = find_key(number_keys, key))
+        return set_value(*k, node, s) ? SettingRead{} : fail("a number");
+    if (const auto* k = find_key(bool_keys, key))
+        return set_value(*k, node, s) ? SettingRead{} : fail("true or false");
+    if (key == "delimiter")
+        return {true, want_delimiter(node, at, s.delimiter)};
+    return {false, std::nullopt};
+}
+
+// Every top-level key: a setting, or one of the tables (read afterwards).
+std::optional<Error> read_top_level(const toml::table& root, const std::string& source,
+                                    const std::string& base_dir, RunSettings& s) {
+    for (auto&& [key_node, node] : root) {
+        const std::string key = canonical_key(key_node.str());
+        const std::string at = where(source, node);
+        if (SettingRead read = read_setting(key, node, at, base_dir, s); read.known) {
+            if (read.error)
+                return read.error;
+            continue;
+        }
+        if (key == "api-key") {
+            return config_error(at +
+                                ": an API key must not be stored in the config file; put it in a file "
+                                "readable only by you and name it with api-key-file");
+        }
+        if (key == "columns" || key == "values" || key == "defaults" || key == "schema" || key == "sync") {
+            if (!node.is_table())
+                return config_error(at + ": '" + key + "' must be a table ([" + key + "])");
+            continue;
+        }
+        return config_error(at + ": unknown key '" + std::string(key_node.str()) + "'");
+    }
+    return std::nullopt;
+}
+
+std::optional<Error> read_columns(const std::string& source, const toml::table& columns, RosterMapping& out) {
+    for (auto&& [k, node] : columns) {
+        auto field = field_key(source, k.str(), node, "columns");
+        if (!field)
+            return field.error();
+        auto header = node.value<std::string>();
+        if (!header || text::trim(*header).empty()) {
+            return config_error(where(source, node) + ": [columns] " + std::string(k.str()) +
+                                " must name a header (a non-empty string)");
+        }
+        out.column_header[static_cast<std::size_t>(*field)] = std::string(text::trim(*header));
+    }
+    return std::nullopt;
+}
+
+std::optional<Error> read_values(const std::string& source, const toml::table& values, RosterMapping& out) {
+    for (auto&& [k, node] : values) {
+        auto field = field_key(source, k.str(), node, "values");
+        if (!field)
+            return field.error();
+        auto* table = node.as_table();
+        if (!table) {
+            return config_error(where(source, node) + ": [values." + std::string(k.str()) +
+                                "] must be a table of \"local value\" = \"schema value\"");
+        }
+        auto& map = out.value_map[static_cast<std::size_t>(*field)];
+        for (auto&& [local, target] : *table) {
+            auto value = scalar_as_text(target);
+            if (!value) {
+                return config_error(where(source, target) + ": [values." + std::string(k.str()) + "] '" +
+                                    std::string(local.str()) + "' must map to a string");
+            }
+            map.emplace_back(text::to_lower(text::trim(local.str())), *value);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Error> read_defaults(const std::string& source, const toml::table& defaults,
+                                   RosterMapping& out) {
+    for (auto&& [k, node] : defaults) {
+        auto field = field_key(source, k.str(), node, "defaults");
+        if (!field)
+            return field.error();
+        auto value = scalar_as_text(node);
+        if (!value) {
+            return config_error(where(source, node) + ": [defaults] " + std::string(k.str()) +
+                                " must be a string, a boolean or a number");
+        }
+        out.defaults[static_cast<std::size_t>(*field)] = *value;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 Result<Config> parse_config(std::string_view toml_text, const std::string& source,
@@ -140,156 +318,21 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& sourc
     }
 
     Config cfg;
-    auto& s = cfg.settings;
-    for (auto&& entry : root) {
-        const auto& key_node = entry.first;
-        auto& node = entry.second;
-        const std::string key = canonical_key(key_node.str());
-        const std::string at = where(source, node);
-        auto want_string = [&](std::optional<std::string>& slot, bool is_path) -> std::optional<Error> {
-            auto v = node.value<std::string>();
-            if (!v)
-                return config_error(at + ": '" + key + "' must be a string");
-            slot = is_path ? resolve_path(base_dir, *v) : *v;
-            return std::nullopt;
-        };
-        auto want_int = [&](std::optional<std::int64_t>& slot) -> std::optional<Error> {
-            auto v = node.value<std::int64_t>();
-            if (!v || node.is_floating_point())
-                return config_error(at + ": '" + key + "' must be a whole number");
-            slot = *v;
-            return std::nullopt;
-        };
-        auto want_number = [&](std::optional<double>& slot) -> std::optional<Error> {
-            auto v = node.value<double>();
-            if (!v)
-                return config_error(at + ": '" + key + "' must be a number");
-            slot = *v;
-            return std::nullopt;
-        };
-        auto want_bool = [&](std::optional<bool>& slot) -> std::optional<Error> {
-            auto v = node.value<bool>();
-            if (!v)
-                return config_error(at + ": '" + key + "' must be true or false");
-            slot = *v;
-            return std::nullopt;
-        };
-
-        std::optional<Error> err;
-        if (key == "report")
-            err = want_string(s.report, true);
-        else if (key == "report-format")
-            err = want_string(s.report_format, false);
-        else if (key == "summary")
-            err = want_string(s.summary, true);
-        else if (key == "payloads")
-            err = want_string(s.payloads, true);
-        else if (key == "base-url")
-            err = want_string(s.base_url, false);
-        else if (key == "api-key-file")
-            err = want_string(s.api_key_file, true);
-        else if (key == "ca-file")
-            err = want_string(s.ca_file, true);
-        else if (key == "delimiter")
-            err = want_delimiter(node, at, s.delimiter);
-        else if (key == "encoding")
-            err = want_string(s.encoding, false);
-        else if (key == "sheet")
-            err = want_string(s.sheet, false);
-        else if (key == "html-report")
-            err = want_string(s.html_report, true);
-        else if (key == "metrics-file")
-            err = want_string(s.metrics_file, true);
-        else if (key == "log-format")
-            err = want_string(s.log_format, false);
-        else if (key == "concurrency")
-            err = want_int(s.concurrency);
-        else if (key == "max-retries")
-            err = want_int(s.max_retries);
-        else if (key == "rate")
-            err = want_number(s.rate);
-        else if (key == "timeout")
-            err = want_number(s.timeout);
-        else if (key == "max-wait")
-            err = want_number(s.max_wait);
-        else if (key == "allow-insecure-http")
-            err = want_bool(s.allow_insecure_http);
-        else if (key == "resume")
-            err = want_bool(s.resume);
-        else if (key == "verbose")
-            err = want_bool(s.verbose);
-        else if (key == "quiet")
-            err = want_bool(s.quiet);
-        else if (key == "api-key") {
-            err = config_error(at +
-                               ": an API key must not be stored in the config file; put it in a file "
-                               "readable only by you and name it with api-key-file");
-        } else if (key == "columns" || key == "values" || key == "defaults" || key == "schema" ||
-                   key == "sync") {
-            if (!node.is_table())
-                err = config_error(at + ": '" + key + "' must be a table ([" + key + "])");
-        } else {
-            err = config_error(at + ": unknown key '" + std::string(key_node.str()) + "'");
-        }
-        if (err)
-            return *err;
-    }
-
-    if (auto* columns = root["columns"].as_table()) {
-        for (auto&& [k, node] : *columns) {
-            auto field = field_key(source, k.str(), node, "columns");
-            if (!field)
-                return field.error();
-            auto header = node.value<std::string>();
-            if (!header || text::trim(*header).empty()) {
-                return config_error(where(source, node) + ": [columns] " + std::string(k.str()) +
-                                    " must name a header (a non-empty string)");
-            }
-            cfg.mapping.column_header[static_cast<std::size_t>(*field)] = std::string(text::trim(*header));
-        }
-    }
-    if (auto* values = root["values"].as_table()) {
-        for (auto&& [k, node] : *values) {
-            auto field = field_key(source, k.str(), node, "values");
-            if (!field)
-                return field.error();
-            auto* table = node.as_table();
-            if (!table) {
-                return config_error(where(source, node) + ": [values." + std::string(k.str()) +
-                                    "] must be a table of \"local value\" = \"schema value\"");
-            }
-            auto& map = cfg.mapping.value_map[static_cast<std::size_t>(*field)];
-            for (auto&& [local, target] : *table) {
-                auto value = scalar_as_text(target);
-                if (!value) {
-                    return config_error(where(source, target) + ": [values." + std::string(k.str()) + "] '" +
-                                        std::string(local.str()) + "' must map to a string");
-                }
-                map.emplace_back(text::to_lower(text::trim(local.str())), *value);
-            }
-        }
-    }
-    if (auto* table = root["schema"].as_table()) {
-        if (auto err = read_schema_table(source, *table, cfg.mapping))
-            return *err;
-    }
-    if (auto* table = root["sync"].as_table()) {
-        if (auto err = read_sync_table(source, *table, cfg.sync))
-            return *err;
-    }
-    if (auto* defaults = root["defaults"].as_table()) {
-        for (auto&& [k, node] : *defaults) {
-            auto field = field_key(source, k.str(), node, "defaults");
-            if (!field)
-                return field.error();
-            auto value = scalar_as_text(node);
-            if (!value) {
-                return config_error(where(source, node) + ": [defaults] " + std::string(k.str()) +
-                                    " must be a string, a boolean or a number");
-            }
-            cfg.mapping.defaults[static_cast<std::size_t>(*field)] = *value;
-        }
-    }
+    if (auto err = read_top_level(root, source, base_dir, cfg.settings))
+        return *err;
+    std::optional<Error> err;
+    if (auto* table = root["columns"].as_table(); table && !err)
+        err = read_columns(source, *table, cfg.mapping);
+    if (auto* table = root["values"].as_table(); table && !err)
+        err = read_values(source, *table, cfg.mapping);
+    if (auto* table = root["schema"].as_table(); table && !err)
+        err = read_schema_table(source, *table, cfg.mapping);
+    if (auto* table = root["sync"].as_table(); table && !err)
+        err = read_sync_table(source, *table, cfg.sync);
+    if (auto* table = root["defaults"].as_table(); table && !err)
+        err = read_defaults(source, *table, cfg.mapping);
+    if (err)
+        return *err;
     return cfg;
 }
 
