@@ -55,11 +55,11 @@ Result<std::unique_ptr<validate::ValidatedRows>> open_roster_rows(const std::str
     return validate::ValidatedRows::open(roster, config.mapping, *options);
 }
 
-void add_job_output_options(CLI::App& cmd, JobOutputFlags& flags, bool with_metrics) {
+void add_job_output_options(CLI::App& cmd, JobOutputFlags& flags, MetricsFlag metrics) {
     cmd.add_option(
         "--html-report", flags.html_report,
         "Also write a self-contained HTML page for HR: counts per status, the rows that need a human");
-    if (with_metrics) {
+    if (metrics == MetricsFlag::offered) {
         cmd.add_option("--metrics-file", flags.metrics_file,
                        "Also write Prometheus metrics (textfile collector format), replaced atomically");
     }

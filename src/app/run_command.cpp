@@ -44,7 +44,7 @@ void add_run_options(CLI::App& cmd_ref, RunOptions& o) {
     auto* cmd = &cmd_ref;
     add_roster_and_report_options(*cmd, o.roster, o.report, o.report_format, o.summary);
     add_roster_read_options(*cmd, o.read);
-    add_job_output_options(*cmd, o.outputs, true);
+    add_job_output_options(*cmd, o.outputs, MetricsFlag::offered);
     cmd->add_option("--config", o.config,
                     "TOML config: any option below, [columns], [values.FIELD], [defaults]");
     cmd->add_option("--base-url", o.base_url,

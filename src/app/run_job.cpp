@@ -161,7 +161,7 @@ void set_server(send::EngineConfig& engine, const RunOptions& o, const validate:
         base_text = *s.base_url;
     }
     const bool allow_http = o.allow_insecure_http || s.allow_insecure_http.value_or(false);
-    auto base = net::parse_base_url(base_text, allow_http);
+    auto base = net::parse_base_url(base_text, allow_http ? net::PlainHttp::allow : net::PlainHttp::refuse);
     if (!base)
         throw AppError(base.error());
     engine.base = *base;

@@ -17,7 +17,7 @@ CLI::App* add_validate_command(CLI::App& root, ValidateOptions& o) {
     auto* cmd = root.add_subcommand("validate", "Check a roster against the invite schema; sends nothing");
     add_roster_and_report_options(*cmd, o.roster, o.report, o.report_format, o.summary);
     add_roster_read_options(*cmd, o.read);
-    add_job_output_options(*cmd, o.outputs, false);
+    add_job_output_options(*cmd, o.outputs, MetricsFlag::absent);
     cmd->add_option("--config", o.config,
                     "TOML config: [columns], [values.FIELD], [defaults], [schema] clinic-roles");
     cmd->add_option("--payloads", o.payloads,

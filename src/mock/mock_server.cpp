@@ -139,7 +139,15 @@ std::string_view http_date() {
 
 // The whole answer in one buffer, so it leaves in one TLS record and one write.
 // A HEAD request gets the headers of its answer only (RFC 9110, 9.3.2).
-void render_response(std::string& out, const Reply& reply, bool close, unsigned version, bool head = false) {
+// How an answer is framed: whether the connection ends after it, the request's HTTP version, and
+// whether the request was HEAD.
+struct Framing {
+    bool close = true;
+    unsigned version = 11;
+    bool head = false;
+};
+
+void render_response(std::string& out, const Reply& reply, const Framing& framing) {
     out.clear();
     out += "HTTP/1.1 ";
     out += std::to_string(reply.status);
@@ -155,13 +163,13 @@ void render_response(std::string& out, const Reply& reply, bool close, unsigned 
         out += "Retry-After: " + std::to_string(reply.retry_after_s) + "\r\n";
     if (reply.status == 401)
         out += "WWW-Authenticate: Bearer\r\n";
-    if (close) {
+    if (framing.close) {
         out += "Connection: close\r\n";
-    } else if (version == 10) {
+    } else if (framing.version == 10) {
         out += "Connection: keep-alive\r\n";
     }
     out += "\r\n";
-    if (!head)
+    if (!framing.head)
         out += reply.body;
 }
 
@@ -365,8 +373,7 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
 
         Reply reply;
         std::optional<InFlight> in_flight;
-        bool close = true;
-        bool head = false;
+        Framing framing;
         if (read.ec) {
             // A client closing between requests or mid-request, a timeout or stop(): nobody to
             // answer. Anything else is a request that is not HTTP.
@@ -393,10 +400,11 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
                 tcp_layer.socket().close(ignored);
                 co_return;
             }
-            close = read.too_large || !message.keep_alive() || worker->stopping;
-            head = message.method() == http::verb::head;
+            framing.close = read.too_large || !message.keep_alive() || worker->stopping;
+            framing.head = message.method() == http::verb::head;
         }
-        render_response(out, reply, close, parser.get().version(), head);
+        framing.version = parser.get().version();
+        render_response(out, reply, framing);
         tcp_layer.expires_after(request_timeout);
         auto [write_ec, written] =
             co_await asio::async_write(session.stream, asio::buffer(out), tuple_awaitable);
@@ -404,7 +412,7 @@ asio::awaitable<void> run_session(Impl* impl, Worker* worker, tcp::socket socket
         in_flight.reset();
         if (write_ec)
             co_return;
-        if (close) {
+        if (framing.close) {
             graceful_close = true;
             break;
         }

@@ -105,7 +105,7 @@ Result<std::uint16_t> port_of(const boost::urls::url_view& url, std::string_view
 
 }  // namespace
 
-Result<BaseUrl> parse_base_url(std::string_view text, bool allow_insecure_http) {
+Result<BaseUrl> parse_base_url(std::string_view text, PlainHttp plain_http) {
     const std::string_view input = text::trim(text);
     auto parsed = boost::urls::parse_uri(input);
     if (!parsed)
@@ -151,7 +151,7 @@ Result<BaseUrl> parse_base_url(std::string_view text, bool allow_insecure_http) 
         path.remove_suffix(1);
     out.path_prefix = std::string(path);
 
-    if (out.scheme == "http" && !allow_insecure_http) {
+    if (out.scheme == "http" && plain_http == PlainHttp::refuse) {
         return config_error("refusing " + out.to_string() +
                             ": the API key would travel in clear text; pass --allow-insecure-http to "
                             "permit it");

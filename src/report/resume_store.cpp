@@ -233,7 +233,10 @@ Result<void> read_jsonl(const std::string& file, const SourceFile& src, const Ro
     return {};
 }
 
-Result<void> read_csv(const std::string& file, SourceFile& src, bool header_required, const RowSink& sink) {
+// A CSV report starts with the contract's header; a CSV journal has none.
+enum class Header { required, none };
+
+Result<void> read_csv(const std::string& file, SourceFile& src, Header header, const RowSink& sink) {
     auto reader = read::CsvReader::from_fd(src.fd, file);
     src.fd = -1;  // the reader owns it now
     read::CsvRecord rec;
@@ -253,7 +256,7 @@ Result<void> read_csv(const std::string& file, SourceFile& src, bool header_requ
             rec.cells.size() == column_count && std::equal(columns.begin(), columns.end(), rec.cells.begin());
         if (first) {
             first = false;
-            if (header_required && !is_header) {
+            if (header == Header::required && !is_header) {
                 return input_error(
                     file, rec.line,
                     "not an avara-onboard report: the header must be " + std::string(csv_header));
@@ -271,9 +274,8 @@ Result<void> read_csv(const std::string& file, SourceFile& src, bool header_requ
     return {};
 }
 
-// Feeds every row of `file` (if it exists) to `sink`. `header_required`: a CSV report starts with the
-// contract's header; a CSV journal has none.
-Result<void> read_source(const std::string& file, bool header_required, const RowSink& sink) {
+// Feeds every row of `file` (if it exists) to `sink`.
+Result<void> read_source(const std::string& file, Header header, const RowSink& sink) {
     auto src = open_source(file);
     if (!src)
         return src.error();
@@ -290,13 +292,13 @@ Result<void> read_source(const std::string& file, bool header_required, const Ro
         return {};
     if (src->jsonl)
         return read_jsonl(file, *src, sink);
-    return read_csv(file, *src, header_required, sink);
+    return read_csv(file, *src, header, sink);
 }
 
 }  // namespace
 
 Result<void> read_report_lines(const std::string& file, const std::function<void(const RowResult&)>& sink) {
-    return read_source(file, true, sink);
+    return read_source(file, Header::required, sink);
 }
 
 namespace {
@@ -358,10 +360,11 @@ Result<std::unique_ptr<ResumeStore>> ResumeStore::open(const std::string& report
         out->maybe_flush();
     };
 
-    const std::array<std::pair<const std::string*, bool>, 3> sources = {
-        std::pair{&pending, false}, std::pair{&report_path, true}, std::pair{&previous, true}};
-    for (const auto& [file, header_required] : sources) {
-        auto done = read_source(*file, header_required, keep);
+    const std::array<std::pair<const std::string*, Header>, 3> sources = {
+        std::pair{&pending, Header::none}, std::pair{&report_path, Header::required},
+        std::pair{&previous, Header::required}};
+    for (const auto& [file, header] : sources) {
+        auto done = read_source(*file, header, keep);
         if (!done)
             return done.error();  // `out` removes its temporary file
     }

@@ -454,7 +454,8 @@ struct RunEngine::Impl {
     }
 
     std::string progress_line() const;
-    void print_progress(bool final_line);
+    enum class ProgressLine { update, last };
+    void print_progress(ProgressLine which);
     awaitable<void> progress_loop();
     void on_signal(const boost::system::error_code& ec, int signal_number);
     EngineResult run();
@@ -492,17 +493,17 @@ std::string RunEngine::Impl::progress_line() const {
     return line;
 }
 
-void RunEngine::Impl::print_progress(bool final_line) {
+void RunEngine::Impl::print_progress(ProgressLine which) {
     if (config.progress == ProgressMode::none)
         return;
     if (config.progress == ProgressMode::live) {
         // Appended, not "\r" + line: g++ 12 warns (-Wrestrict) about that operator+ when optimizing.
         std::string out(1, '\r');
         out += progress_line();
-        out += final_line ? "\x1b[K\n" : "\x1b[K";
+        out += which == ProgressLine::last ? "\x1b[K\n" : "\x1b[K";
         std::fwrite(out.data(), 1, out.size(), stderr);
         std::fflush(stderr);
-    } else if (!final_line) {
+    } else if (which == ProgressLine::update) {
         log::info("progress: " + progress_line());
     }
 }
@@ -513,7 +514,7 @@ awaitable<void> RunEngine::Impl::progress_loop() {
         auto [ec] = co_await progress_timer.async_wait(use_tuple);
         if (ec || workers_running == 0)
             co_return;
-        print_progress(false);
+        print_progress(ProgressLine::update);
     }
 }
 
@@ -559,7 +560,7 @@ EngineResult RunEngine::Impl::run() {
     result.final_rate = limiter.current_rate();
     log::debug(std::to_string(result.connections_opened) + " connections opened, " +
                std::to_string(result.sessions_resumed) + " of them resuming a TLS session");
-    print_progress(true);
+    print_progress(ProgressLine::last);
     log::set_live_line(false);
     return result;
 }

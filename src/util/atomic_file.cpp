@@ -46,12 +46,12 @@ Result<AtomicFile> AtomicFile::open(const std::string& path, TempName name) {
         auto direct = OutputFile::open_private(target, OutputFile::Mode::truncate);
         if (!direct)
             return direct.error();
-        return AtomicFile(std::move(*direct), target, true);
+        return AtomicFile(std::move(*direct), target, Writes::in_place);
     }
     auto temp = create_temp(target, name);
     if (!temp)
         return make_error(temp.error().kind, "cannot create " + path + ": " + temp.error().message);
-    return AtomicFile(std::move(*temp), target, false);
+    return AtomicFile(std::move(*temp), target, Writes::through_temp);
 }
 
 Result<std::optional<AtomicFile>> AtomicFile::open_optional(const std::string& path) {

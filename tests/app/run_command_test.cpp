@@ -544,7 +544,7 @@ TEST_CASE("app::run reports a user who already exists with the id looked up (409
         boost::asio::io_context io;
         auto tls = avara::net::TlsClientContext::create(server.ca_file);
         REQUIRE(tls.has_value());
-        auto base = avara::net::parse_base_url(server.base_url(), false);
+        auto base = avara::net::parse_base_url(server.base_url(), avara::net::PlainHttp::refuse);
         REQUIRE(base.has_value());
         avara::net::HttpConnection conn(io.get_executor(), *tls, *base);
         avara::net::HttpRequest request;

@@ -27,7 +27,7 @@ namespace asio = boost::asio;
 namespace {
 
 net::BaseUrl url(const std::string& text) {
-    return net::parse_base_url(text, true).value();
+    return net::parse_base_url(text, net::PlainHttp::allow).value();
 }
 
 net::BaseUrl local_url(std::uint16_t port, const std::string& scheme = "https",

@@ -27,7 +27,7 @@ namespace asio = boost::asio;
 namespace {
 
 net::BaseUrl local_url(std::uint16_t port) {
-    return net::parse_base_url("https://127.0.0.1:" + std::to_string(port), true).value();
+    return net::parse_base_url("https://127.0.0.1:" + std::to_string(port), net::PlainHttp::allow).value();
 }
 
 std::shared_ptr<net::TlsClientContext> trusting_test_ca() {

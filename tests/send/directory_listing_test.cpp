@@ -23,7 +23,9 @@ TEST_CASE("send::list_directory spends the job's budget, so the changes after it
     auto& server = **started;
 
     send::EngineConfig config;
-    config.base = net::parse_base_url("https://127.0.0.1:" + std::to_string(server.port()), true).value();
+    config.base =
+        net::parse_base_url("https://127.0.0.1:" + std::to_string(server.port()), net::PlainHttp::allow)
+            .value();
     config.tls = net::TlsClientContext::create(dir.write("ca.pem", server.ca_pem())).value();
     config.api_key = "key";
     config.rate = 0.5;  // a slot every 2 s

@@ -37,11 +37,12 @@ Result<std::unique_ptr<validate::ValidatedRows>> open_roster_rows(const std::str
                                                                   const validate::Config& config);
 
 // The outputs beside the report that `run`, `validate` and `sync` share: --html-report, --log-format
-// and, with `with_metrics` (run, sync), --metrics-file. Resolved and written by job_outputs.hpp.
+// and, for the commands that send (run, sync), --metrics-file. Resolved and written by job_outputs.hpp.
 struct JobOutputFlags {
     std::optional<std::string> html_report, metrics_file, log_format;
 };
-void add_job_output_options(CLI::App& cmd, JobOutputFlags& flags, bool with_metrics);
+enum class MetricsFlag { offered, absent };
+void add_job_output_options(CLI::App& cmd, JobOutputFlags& flags, MetricsFlag metrics);
 
 // ROSTER.csv -> ROSTER.report.csv beside the input (also for --report-format jsonl: the contract
 // fixes one default path); empty for standard input ("-"), which has no "beside".

@@ -30,6 +30,9 @@ struct BaseUrl {
 // Errors are ErrorKind::config: not a URL, no host, userinfo present, query or fragment present, a scheme
 // other than https/http, a bad port, or `http` without allow_insecure_http. Surrounding spaces are
 // ignored. A URL holding userinfo is never echoed back, since that part is likely a credential.
-Result<BaseUrl> parse_base_url(std::string_view text, bool allow_insecure_http);
+// Whether an http:// base URL is taken (--allow-insecure-http) or refused.
+enum class PlainHttp { refuse, allow };
+
+Result<BaseUrl> parse_base_url(std::string_view text, PlainHttp plain_http);
 
 }  // namespace avara::net

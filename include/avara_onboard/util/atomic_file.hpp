@@ -49,8 +49,9 @@ class AtomicFile {
     const std::string& temp_path() const noexcept { return file_.path(); }
 
   private:
-    AtomicFile(OutputFile file, std::string target, bool in_place)
-        : file_(std::move(file)), target_(std::move(target)), in_place_(in_place) {}
+    enum class Writes { through_temp, in_place };
+    AtomicFile(OutputFile file, std::string target, Writes writes)
+        : file_(std::move(file)), target_(std::move(target)), in_place_(writes == Writes::in_place) {}
     void discard() noexcept;
 
     OutputFile file_;
