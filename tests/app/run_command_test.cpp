@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -492,6 +493,42 @@ TEST_CASE("app::run keeps to --concurrency and --rate as the server measures the
         CHECK(stats.max_in_flight >= 2);  // the bound was really reached for, not trivially met
         check_complete_run(read_csv_report(report), emails, stats);
     }
+}
+
+TEST_CASE("app::run goes on with other rows while a throttled row waits its Retry-After") {
+    // One request slot, and a 429 that asks for 3 s: if the waiting row held the slot, the server
+    // would create nobody in the two whole seconds after the 429. It must keep creating other rows
+    // (about 40 a second at 20 ms an answer; the 429 slows the shared rate by a fraction, not to 0).
+    TempDir dir;
+    avara::mock::FaultOptions faults;
+    faults.latency_ms = 20;
+    faults.throttle_rate = 0.03;
+    faults.retry_after_s = 3;
+    faults.seed = 7;
+    Server server(dir, faults);
+    const auto roster = dir.file("roster.csv");
+    const auto emails = write_roster(roster, 300);
+    const auto report = dir.file("roster.report.csv");
+    Run run{dir,
+            run_args(roster, report, server, {"--concurrency", "1", "--rate", "0", "--max-retries", "10"}),
+            {{"AVARA_API_KEY", "right"}}};
+    const auto status = run.wait();
+    INFO("stderr: ", run.err());
+    CHECK(status.describe() == "exit 0");
+    const auto stats = server.stats();
+    CHECK(stats.max_in_flight == 1);
+    REQUIRE(stats.throttled_injected > 0);
+    const auto& throttled = stats.throttled_per_second;
+    const auto& created = stats.created_per_second;
+    const auto first = static_cast<std::size_t>(
+        std::find_if(throttled.begin(), throttled.end(), [](std::uint32_t n) { return n > 0; }) -
+        throttled.begin());
+    INFO("first 429 in window ", first, " of ", created.size());
+    // The run lasts 300 rows x 20 ms, at least 6 s, so the two windows after the first 429 exist.
+    REQUIRE(first + 2 < created.size());
+    INFO("created in the two windows after it: ", created[first + 1], " + ", created[first + 2]);
+    CHECK(created[first + 1] + created[first + 2] >= 20);
+    check_complete_run(read_csv_report(report), emails, stats);
 }
 
 TEST_CASE("app::run interrupted by SIGINT says how to resume, and --resume completes it") {
