@@ -23,6 +23,7 @@
 #include <csignal>
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "avara_onboard/util/text.hpp"
@@ -145,7 +146,19 @@ class Watchdog {
     Watchdog(const Watchdog&) = delete;
     Watchdog& operator=(const Watchdog&) = delete;
 
-    void guard(tcp::socket& socket, Clock::time_point deadline) {
+    // The step's guard: the watchdog is disarmed when it goes, however the step ends.
+    class Armed {
+      public:
+        explicit Armed(Watchdog& watchdog) noexcept : watchdog_(watchdog) {}
+        ~Armed() { watchdog_.release(); }
+        Armed(const Armed&) = delete;
+        Armed& operator=(const Armed&) = delete;
+
+      private:
+        Watchdog& watchdog_;
+    };
+
+    [[nodiscard]] Armed guard(tcp::socket& socket, Clock::time_point deadline) {
         state_->socket = &socket;
         timer_.expires_at(deadline);
         timer_.async_wait([state = state_](const error_code& ec) {
@@ -154,13 +167,18 @@ class Watchdog {
                 state->socket->close(ignored);
             }
         });
-    }
-    void release() {
-        state_->socket = nullptr;
-        timer_.cancel();
+        return Armed(*this);
     }
 
   private:
+    void release() noexcept {
+        state_->socket = nullptr;  // first: should the cancel fail, a late handler finds nothing to close
+        try {
+            timer_.cancel();
+        } catch (...) {  // NOLINT(bugprone-empty-catch): nothing more to undo
+        }
+    }
+
     struct State {
         tcp::socket* socket = nullptr;  // the socket of the exchange on, if one is
     };
@@ -343,12 +361,10 @@ asio::awaitable<Exchange> write_and_read(SSL* tls, Reader reader, tcp::socket& s
     // failures here clear it as they go, and this clears whatever other OpenSSL work left in it.
     if (tls != nullptr)
         ERR_clear_error();
-    watchdog.guard(socket, deadline);
+    const Watchdog::Armed armed = watchdog.guard(socket, deadline);
     Exchange out = co_await write_request(tls, socket, wire);
-    if (out.ec) {
-        watchdog.release();
+    if (out.ec)
         co_return out;
-    }
 
     ReplyParser parser;
     parser.reply.headers.reserve(12);
@@ -376,7 +392,6 @@ asio::awaitable<Exchange> write_and_read(SSL* tls, Reader reader, tcp::socket& s
             break;
         }
     }
-    watchdog.release();
     out.got_bytes = parser.got_some() || buffer.size() > 0;
     if (!out.ec) {
         out.keep_alive = parser.keep_alive();
@@ -686,9 +701,11 @@ asio::awaitable<std::optional<TransportError>> HttpConnection::open(Clock::time_
     impl_->tls.reset();
     error_code ignored;
     impl_->socket.close(ignored);
-    impl_->watchdog.guard(impl_->socket, deadline);
-    auto connected = co_await asio::async_connect(impl_->socket, endpoints, tuple_awaitable);
-    impl_->watchdog.release();
+    std::tuple<error_code, tcp::endpoint> connected;
+    {
+        const Watchdog::Armed armed = impl_->watchdog.guard(impl_->socket, deadline);
+        connected = co_await asio::async_connect(impl_->socket, endpoints, tuple_awaitable);
+    }
     if (const error_code ec = std::get<0>(connected); ec) {
         if (Clock::now() >= deadline) {
             co_return make_transport_error(TransportErrorKind::timeout, base_,
@@ -743,9 +760,11 @@ asio::awaitable<std::optional<TransportError>> HttpConnection::secure(Clock::tim
     // Offer the last session the server gave us: a reconnect then skips the certificate exchange.
     // (OpenSSL resumes it only for the same server and checks it was verified.)
     (void)tls_->offer_session(native);
-    impl_->watchdog.guard(impl_->socket, deadline);
-    const error_code ec = co_await handshake(native, impl_->socket);
-    impl_->watchdog.release();
+    error_code ec;
+    {
+        const Watchdog::Armed armed = impl_->watchdog.guard(impl_->socket, deadline);
+        ec = co_await handshake(native, impl_->socket);
+    }
     if (!ec)
         co_return std::nullopt;
     const long verify = SSL_get_verify_result(native);
