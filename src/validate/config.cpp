@@ -251,58 +251,66 @@ std::optional<Error> read_top_level(const toml::table& root, const std::string& 
     return std::nullopt;
 }
 
-std::optional<Error> read_columns(const std::string& source, const toml::table& columns, RosterMapping& out) {
-    for (auto&& [k, node] : columns) {
-        auto field = field_key(source, k.str(), node, "columns");
+// Calls fn(field, key, node) for each key of [`name`] (or [`name`.KEY]), each of which must name a
+// field of the invite schema.
+template <class Fn>
+std::optional<Error> for_each_field(const std::string& source, const toml::table& table,
+                                    std::string_view name, const Fn& fn) {
+    for (auto&& [k, node] : table) {
+        auto field = field_key(source, k.str(), node, name);
         if (!field)
             return field.error();
-        auto header = node.value<std::string>();
-        if (!header || text::trim(*header).empty()) {
-            return config_error(where(source, node) + ": [columns] " + std::string(k.str()) +
-                                " must name a header (a non-empty string)");
-        }
-        out.column_header[static_cast<std::size_t>(*field)] = std::string(text::trim(*header));
+        if (std::optional<Error> err = fn(static_cast<std::size_t>(*field), std::string(k.str()), node))
+            return err;
     }
     return std::nullopt;
 }
 
-std::optional<Error> read_values(const std::string& source, const toml::table& values, RosterMapping& out) {
-    for (auto&& [k, node] : values) {
-        auto field = field_key(source, k.str(), node, "values");
-        if (!field)
-            return field.error();
-        auto* table = node.as_table();
-        if (!table) {
-            return config_error(where(source, node) + ": [values." + std::string(k.str()) +
-                                "] must be a table of \"local value\" = \"schema value\"");
-        }
-        auto& map = out.value_map[static_cast<std::size_t>(*field)];
-        for (auto&& [local, target] : *table) {
-            auto value = scalar_as_text(target);
-            if (!value) {
-                return config_error(where(source, target) + ": [values." + std::string(k.str()) + "] '" +
-                                    std::string(local.str()) + "' must map to a string");
+std::optional<Error> read_columns(const std::string& source, const toml::table& columns, RosterMapping& out) {
+    return for_each_field(
+        source, columns, "columns", [&](std::size_t field, const std::string& key, const toml::node& node) {
+            auto header = node.value<std::string>();
+            if (!header || text::trim(*header).empty()) {
+                return std::optional(config_error(where(source, node) + ": [columns] " + key +
+                                                  " must name a header (a non-empty string)"));
             }
-            map.emplace_back(text::to_lower(text::trim(local.str())), *value);
-        }
-    }
-    return std::nullopt;
+            out.column_header[field] = std::string(text::trim(*header));
+            return std::optional<Error>();
+        });
+}
+
+std::optional<Error> read_values(const std::string& source, const toml::table& values, RosterMapping& out) {
+    return for_each_field(
+        source, values, "values", [&](std::size_t field, const std::string& key, const toml::node& node) {
+            auto* table = node.as_table();
+            if (!table) {
+                return std::optional(config_error(where(source, node) + ": [values." + key +
+                                                  "] must be a table of \"local value\" = \"schema value\""));
+            }
+            for (auto&& [local, target] : *table) {
+                auto value = scalar_as_text(target);
+                if (!value) {
+                    return std::optional(config_error(where(source, target) + ": [values." + key + "] '" +
+                                                      std::string(local.str()) + "' must map to a string"));
+                }
+                out.value_map[field].emplace_back(text::to_lower(text::trim(local.str())), *value);
+            }
+            return std::optional<Error>();
+        });
 }
 
 std::optional<Error> read_defaults(const std::string& source, const toml::table& defaults,
                                    RosterMapping& out) {
-    for (auto&& [k, node] : defaults) {
-        auto field = field_key(source, k.str(), node, "defaults");
-        if (!field)
-            return field.error();
-        auto value = scalar_as_text(node);
-        if (!value) {
-            return config_error(where(source, node) + ": [defaults] " + std::string(k.str()) +
-                                " must be a string, a boolean or a number");
-        }
-        out.defaults[static_cast<std::size_t>(*field)] = *value;
-    }
-    return std::nullopt;
+    return for_each_field(
+        source, defaults, "defaults", [&](std::size_t field, const std::string& key, const toml::node& node) {
+            auto value = scalar_as_text(node);
+            if (!value) {
+                return std::optional(config_error(where(source, node) + ": [defaults] " + key +
+                                                  " must be a string, a boolean or a number"));
+            }
+            out.defaults[field] = *value;
+            return std::optional<Error>();
+        });
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "test_files.hpp"
 
@@ -84,6 +85,28 @@ TEST_CASE("validate::parse_config names the line of a mistake") {
         REQUIRE_FALSE(cfg.has_value());
         CHECK(cfg.error().message.find("api-key-file") != std::string::npos);
         CHECK(cfg.error().message.find("sk-123") == std::string::npos);
+    }
+}
+
+TEST_CASE("validate::parse_config says what each kind of key and table must hold") {
+    const std::pair<const char*, const char*> cases[] = {
+        {"report = 3\n", "c.toml:1: 'report' must be a string"},
+        {"concurrency = 2.5\n", "c.toml:1: 'concurrency' must be a whole number"},
+        {"max_wait = \"long\"\n", "c.toml:1: 'max-wait' must be a number"},
+        {"resume = \"yes\"\n", "c.toml:1: 'resume' must be true or false"},
+        {"defaults = 3\n", "c.toml:1: 'defaults' must be a table ([defaults])"},
+        {"[columns]\nemail = \" \"\n", "c.toml:2: [columns] email must name a header (a non-empty string)"},
+        {"[values]\nlevel = \"member\"\n",
+         "c.toml:2: [values.level] must be a table of \"local value\" = \"schema value\""},
+        {"[values.level]\nboss = [1]\n", "c.toml:2: [values.level] 'boss' must map to a string"},
+        {"[defaults]\nlevel = [1]\n", "c.toml:2: [defaults] level must be a string, a boolean or a number"},
+    };
+    for (const auto& [text, message] : cases) {
+        CAPTURE(text);
+        auto cfg = parse_config(text, "c.toml", "");
+        REQUIRE_FALSE(cfg.has_value());
+        CHECK(cfg.error().kind == ErrorKind::config);
+        CHECK(cfg.error().message == message);
     }
 }
 
